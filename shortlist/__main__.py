@@ -1,0 +1,5 @@
+"""`python -m shortlist`."""
+
+from .cli import main
+
+main()
