@@ -1,0 +1,377 @@
+"""Reading applications: files and folders in, one tidy row per applicant out.
+
+Every applicant read keeps its source (file, sheet, row), and every problem names its cell.
+Nothing is dropped or guessed: a bad value makes its applicant invalid (still listed); a file
+that cannot be read at all is reported as unreadable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputNotFound, Problem
+from ..role import YES_NO, Role
+from .blocks import Block, evidence_key_of, rating_key_of
+from .cells import cell_text, rating_key, shorten
+from .form import find_form_header, read_form
+from .sources import SUPPORTED_SUFFIXES, Sheet, Unreadable, load_sheets
+from .table import ColumnMatcher, find_header, read_table
+
+__all__ = ["Applications", "InputSummary", "expand_inputs", "read_applications",
+           "read_file"]
+
+BLANK = -1  # level index of a blank rating
+
+
+@dataclass
+class InputSummary:
+    file: str
+    sha256: str
+    applicants: int
+    layout: str | None = None
+    sheet: str | None = None
+    readable: bool = True
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "sha256": self.sha256, "applicants": self.applicants}
+
+
+@dataclass
+class Applications:
+    """Every applicant read, one row each in `frame`, with their problems in `errors`.
+
+    `frame` columns: `applicant_id`, one per role field (text; `guaranteed_interview` as
+    bool), `file`, `sheet`, `row`, and per criterion `level:ID` (level index, -1 when blank
+    or unreadable), `unreadable:ID` (the rating could not be read), `evidence:ID` (text) and
+    `words:ID` (word count).
+    """
+
+    role: Role
+    frame: pd.DataFrame
+    errors: list[list[Problem]]
+    problems: list[Problem]
+    inputs: list[InputSummary]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def unreadable(self) -> list[Problem]:
+        """The errors of the files that could not be read at all."""
+        unread = {i.file for i in self.inputs if not i.readable}
+        return [p for p in self.problems if p.is_error and p.file in unread]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.is_error for p in self.problems)
+
+
+def _display(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Problem]]:
+    """Files as given, and folders as every spreadsheet in them (not hidden or lock files).
+
+    Raises `InputNotFound` for a path that does not exist; a folder's other files and a file
+    given twice are reported as warnings.
+    """
+    files: list[Path] = []
+    notes: list[Problem] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        p = Path(raw)
+        if not p.exists():
+            raise InputNotFound(f"input {raw} does not exist")
+        if p.is_dir():
+            found = []
+            for child in sorted(p.iterdir()):
+                if child.name.startswith((".", "~$")) or not child.is_file():
+                    continue
+                if child.suffix.lower() in SUPPORTED_SUFFIXES:
+                    found.append(child)
+                else:
+                    notes.append(Problem(
+                        "not-a-spreadsheet", "is not a spreadsheet (.xlsx, .xlsm, .xls, .ods, "
+                        ".csv); skipped", _display(child), severity="warning"))
+            if not found:
+                raise InputNotFound(f"folder {raw} holds no spreadsheets (.xlsx, .xlsm, .xls, "
+                                    ".ods, .csv)")
+        else:
+            found = [p]
+        for f in found:
+            key = f.resolve()
+            if key in seen:
+                notes.append(Problem("repeated-input", "is given more than once; read once",
+                                     _display(f), severity="warning"))
+                continue
+            seen.add(key)
+            files.append(f)
+    return files, notes
+
+
+def read_file(path: Path, role: Role) -> tuple[list[Block], InputSummary, list[Problem]]:
+    """Read one file: its applicant blocks, a summary, and file-level problems."""
+    display = _display(path)
+    try:
+        data_hash = _sha256(path)
+    except OSError as exc:
+        problem = Problem("unreadable-file", f"cannot be opened ({exc.strerror or exc})",
+                          display)
+        return [], InputSummary(display, "", 0, readable=False), [problem]
+    summary = InputSummary(display, data_hash, 0)
+    problems: list[Problem] = []
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        summary.readable = False
+        return [], summary, [Problem(
+            "unsupported-file", f"has suffix {suffix or '(none)'!r}; expected one of "
+            ".xlsx, .xlsm, .xls, .ods, .csv", display)]
+    try:
+        if path.stat().st_size == 0:
+            raise Unreadable(Problem("empty-file", "is empty (0 bytes)", display))
+        sheets = load_sheets(path, display)
+    except Unreadable as exc:
+        summary.readable = False
+        return [], summary, [exc.problem]
+    except OSError as exc:
+        summary.readable = False
+        return [], summary, [Problem("unreadable-file",
+                                     f"cannot be read ({exc.strerror or exc})", display)]
+    for sheet in sheets:
+        summary.notes.extend(sheet.notes)
+    blocks, problems = _read_sheets(sheets, role, display)
+    if not blocks:
+        summary.readable = False
+    else:
+        summary.layout = blocks[0].layout
+        summary.sheet = blocks[0].sheet
+        summary.applicants = sum(len(b) for b in blocks)
+    return blocks, summary, problems
+
+
+def _read_sheets(sheets: list[Sheet], role: Role, display: str) -> tuple[list[Block],
+                                                                         list[Problem]]:
+    problems: list[Problem] = []
+    if not sheets or all(not s.rows for s in sheets):
+        return [], [Problem("empty-file", "holds no cells; expected applicants' data",
+                            display)]
+    visible = [s for s in sheets if s.visible and s.rows]
+    for s in visible:
+        form_header = find_form_header(s)
+        if form_header is not None:
+            return [read_form(sheets, s, form_header, role, display)], problems
+    matcher = ColumnMatcher(role)
+    chosen: list[Block] = []
+    best_guess: tuple[Sheet, Any] | None = None
+    for s in sheets:
+        header = find_header(s, matcher) if s.rows else None
+        if header is None:
+            continue
+        if header.has_id and header.criteria_found:
+            if s.visible:
+                chosen.append(read_table(s, header, role, display))
+            else:
+                problems.append(Problem(
+                    "hidden-sheet", "is hidden and looks like applications; not read (only "
+                    "visible sheets are read: unhide it if it is meant to be)", display,
+                    s.name, severity="warning"))
+        elif s.visible and best_guess is None:
+            best_guess = (s, header)
+    if chosen:
+        if len([s for s in sheets if s.rows]) > 1:
+            problems.extend(Problem("sheet-read", f"is read ({len(b)} applicants)", display,
+                                    b.sheet, severity="warning") for b in chosen)
+        return chosen, problems
+    if best_guess is not None:
+        s, header = best_guess
+        return [], [Problem(
+            "no-header", "has criterion columns but no applicant id column; expected a "
+            "header such as 'Applicant ID', 'ID' or 'Candidate number'", display, s.name,
+            s.row_number(header.row_index))]
+    example = ", ".join(f"'{c.id}'" for c in role.criteria[:3])
+    return [], [*problems, Problem(
+        "no-header", "has no header row naming an applicant id column ('Applicant ID', "
+        f"'ID', 'Candidate number'…) and criterion columns ({example}…) in its first rows, "
+        "and is not an application form (no 'Criterion ID | … | Your rating' table)",
+        display)]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_applications(role: Role, paths: Sequence[str | os.PathLike[str]]) -> Applications:
+    """Read every input for `role`. Never raises for bad content: problems are collected."""
+    files, notes = expand_inputs(paths)
+    problems: list[Problem] = list(notes)
+    blocks: list[Block] = []
+    inputs: list[InputSummary] = []
+    for f in files:
+        file_blocks, summary, file_problems = read_file(f, role)
+        inputs.append(summary)
+        problems.extend(file_problems)
+        blocks.extend(file_blocks)
+    frame, errors = _assemble(role, blocks)
+    for b in blocks:
+        problems.extend(b.block_errors)
+        problems.extend(b.warnings)
+    for row_errors in errors:
+        problems.extend(p for p in row_errors if p not in problems)
+    return Applications(role, frame, errors, _dedupe(problems), inputs)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[Problem] = set()
+    out = []
+    for p in problems:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out
+
+
+def _assemble(role: Role, blocks: list[Block]) -> tuple[pd.DataFrame, list[list[Problem]]]:
+    """Blocks → one frame; every value is validated here and bad ones become row errors."""
+    n = sum(len(b) for b in blocks)
+    errors: list[list[Problem]] = []
+    for b in blocks:
+        for i in range(len(b)):
+            errors.append([*b.block_errors, *b.row_errors.get(i, [])])
+    columns: dict[str, Any] = {
+        "file": [b.file for b in blocks for _ in range(len(b))],
+        "sheet": [b.sheet for b in blocks for _ in range(len(b))],
+        "row": [r for b in blocks for r in b.rows],
+    }
+
+    def gather(key: str) -> list[tuple[Block, int, Any]]:
+        out = []
+        for b in blocks:
+            vals = b.values.get(key)
+            for i in range(len(b)):
+                out.append((b, i, vals[i] if vals is not None else None))
+        return out
+
+    def missing(key: str) -> np.ndarray:
+        return np.fromiter((key not in b.values for b in blocks for _ in range(len(b))),
+                           dtype=bool, count=n)
+
+    # Fields
+    for f in role.fields:
+        texts: list[str] = []
+        for k, (b, i, raw) in enumerate(gather(f.name)):
+            text = " ".join(cell_text(raw).split())
+            if f.name == "guaranteed_interview":
+                texts.append(text)
+                continue
+            if text and f.values is not None:
+                canon = f.canonical(text)
+                if canon is None:
+                    errors[k].append(b.problem(
+                        "bad-value", f"{f.label} is {text!r}; expected one of "
+                        + ", ".join(repr(v) for v in f.values), f.name, i))
+                    text = ""
+                else:
+                    text = canon
+            elif not text and f.required:
+                errors[k].append(b.problem(
+                    "missing-value", f"{f.label} is blank; every applicant needs one",
+                    f.name, i))
+            texts.append(text)
+        if f.name == "guaranteed_interview":
+            columns[f.name] = _yes_no_column(texts, gather(f.name), errors, f.label)
+        else:
+            columns[f.name] = texts
+
+    _check_duplicate_ids(columns["applicant_id"], gather("applicant_id"), errors)
+
+    # Criteria
+    for c in role.criteria:
+        lookup = c.scale.lookup()
+        levels = np.full(n, BLANK, dtype=np.int16)
+        unreadable = missing(rating_key_of(c.id))
+        for k, (b, i, raw) in enumerate(gather(rating_key_of(c.id))):
+            key = rating_key(raw)
+            if not key:
+                continue
+            level = lookup.get(key)
+            if level is None:
+                errors[k].append(b.problem(
+                    "unknown-rating", f"{c.id} rating {shorten(cell_text(raw).strip())!r} is "
+                    f"not on the {c.scale.name} scale; expected one of {c.scale.accepted()}",
+                    rating_key_of(c.id), i))
+                unreadable[k] = True
+            else:
+                levels[k] = level
+        columns[f"level:{c.id}"] = levels
+        columns[f"unreadable:{c.id}"] = unreadable
+        evidence = [cell_text(raw).strip() for _, _, raw in gather(evidence_key_of(c.id))]
+        columns[f"evidence:{c.id}"] = evidence
+        columns[f"words:{c.id}"] = np.fromiter((len(t.split()) for t in evidence),
+                                               dtype=np.int32, count=n)
+    return pd.DataFrame(columns), errors
+
+
+def _yes_no_column(texts: list[str], cells: list[tuple[Block, int, Any]],
+                   errors: list[list[Problem]], label: str) -> list[bool]:
+    lookup = YES_NO.lookup()
+    out = []
+    for k, ((b, i, raw), text) in enumerate(zip(cells, texts, strict=True)):
+        if not text:
+            out.append(False)
+            continue
+        level = lookup.get(rating_key(raw))
+        if level is None:
+            errors[k].append(b.problem(
+                "bad-value", f"{label} is {text!r}; expected {YES_NO.accepted()}",
+                "guaranteed_interview", i))
+            out.append(False)
+        else:
+            out.append(level == 1)
+    return out
+
+
+def _check_duplicate_ids(ids: list[str], cells: list[tuple[Block, int, Any]],
+                         errors: list[list[Problem]]) -> None:
+    first: dict[str, int] = {}
+    groups: dict[str, list[int]] = {}
+    for k, applicant_id in enumerate(ids):
+        if not applicant_id:
+            if not any(p.type in ("missing-value", "missing-column") for p in errors[k]):
+                b, i, _ = cells[k]
+                errors[k].append(b.problem(
+                    "missing-value", "Applicant ID is blank; every applicant needs one",
+                    "applicant_id", i))
+            continue
+        key = applicant_id.casefold()
+        first.setdefault(key, k)
+        groups.setdefault(key, []).append(k)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        for k in members:
+            b, i, _ = cells[k]
+            others = [cells[m] for m in members if m != k]
+            where = "; ".join(f"{ob.file}" + (f" sheet {ob.sheet!r}" if ob.sheet else "")
+                              + f" row {ob.where('applicant_id', oi)[0]}"
+                              for ob, oi, _ in others)
+            errors[k].append(b.problem(
+                "duplicate-id", f"applicant id {ids[k]!r} is also used at {where}; expected "
+                "each applicant once", "applicant_id", i))

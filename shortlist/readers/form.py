@@ -1,0 +1,129 @@
+"""The form layout: one applicant per workbook, as written by `shortlist template --layout form`.
+
+Labelled applicant fields (label in one cell, value in the next cell to the right) sit above the
+criteria table, or on another sheet such as "Equality monitoring"; the criteria table has the
+header `Criterion ID | Section | Criterion | Your rating | Your evidence`, one row per criterion.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import Problem
+from ..role import Role, normalise_header
+from .blocks import Block, evidence_key_of, rating_key_of
+from .cells import cell_text, column_letter, is_blank, shorten
+from .sources import Sheet
+
+FORM_HEADERS = ("Criterion ID", "Section", "Criterion", "Your rating", "Your evidence")
+_ID, _RATING, _EVIDENCE = "criterionid", "yourrating", "yourevidence"
+FORM_SEARCH_ROWS = 200
+
+
+def find_form_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
+    """(row index, column index of each form column) of the criteria table header, if any."""
+    for i, cells in enumerate(sheet.rows[:FORM_SEARCH_ROWS]):
+        cols = {normalise_header(cell_text(c)): j for j, c in enumerate(cells) if not is_blank(c)}
+        if _ID in cols and _RATING in cols:
+            return i, cols
+    return None
+
+
+def read_form(sheets: list[Sheet], form_sheet: Sheet, header: tuple[int, dict[str, int]],
+              role: Role, display: str) -> Block:
+    block = Block(display, form_sheet.name, "form")
+    header_index, cols = header
+    id_col, rating_col = cols[_ID], cols[_RATING]
+    evidence_col = cols.get(_EVIDENCE)
+
+    def letter(sheet: Sheet, j: int) -> str:
+        return column_letter(sheet.first_col + j)
+
+    known = {c.id.casefold(): c for c in role.criteria}
+    values: dict[str, Any] = {}
+    table_rows: set[int] = {header_index}
+    for i in range(header_index + 1, len(form_sheet.rows)):
+        cells = form_sheet.rows[i]
+        raw_id = cell_text(cells[id_col]).strip() if id_col < len(cells) else ""
+        if not raw_id:
+            if all(is_blank(c) for c in cells):
+                break  # the criteria table ends at the first blank row
+            continue
+        table_rows.add(i)
+        row_no = form_sheet.row_number(i)
+        criterion = known.get(raw_id.casefold())
+        if criterion is None:
+            block.block_errors.append(Problem(
+                "unknown-criterion", f"criterion id {raw_id!r} is not in role {role.id}; "
+                f"expected one of {', '.join(c.id for c in role.criteria)}",
+                display, form_sheet.name, row_no, letter(form_sheet, id_col)))
+            continue
+        rkey = rating_key_of(criterion.id)
+        if rkey in values:
+            block.block_errors.append(Problem(
+                "duplicate-criterion", f"criterion {criterion.id} appears again (first at "
+                f"row {block.key_rows[rkey]}); expected one row per criterion",
+                display, form_sheet.name, row_no, letter(form_sheet, id_col)))
+            continue
+        values[rkey] = cells[rating_col] if rating_col < len(cells) else None
+        block.key_rows[rkey] = row_no
+        block.columns[rkey] = f'{letter(form_sheet, rating_col)} "Your rating"'
+        if evidence_col is not None:
+            ekey = evidence_key_of(criterion.id)
+            values[ekey] = cells[evidence_col] if evidence_col < len(cells) else None
+            block.key_rows[ekey] = row_no
+            block.columns[ekey] = f'{letter(form_sheet, evidence_col)} "Your evidence"'
+
+    header_row = form_sheet.row_number(header_index)
+    for c in role.criteria:
+        if rating_key_of(c.id) not in values:
+            block.block_errors.append(Problem(
+                "missing-criterion", f"the criteria table has no row for {c.id} "
+                f"({shorten(c.text)}); expected one row per criterion of role {role.id}",
+                display, form_sheet.name, header_row))
+    if evidence_col is None and any(c.evidence == "required" for c in role.criteria):
+        block.block_errors.append(Problem(
+            "missing-column", "the criteria table has no 'Your evidence' column; expected "
+            "the header " + " | ".join(FORM_HEADERS), display, form_sheet.name, header_row))
+
+    labels = {h: f.name for f in role.fields for h in f.headers()}
+    first_at: dict[str, tuple[str | None, int]] = {}
+    for sheet in sheets:
+        if not sheet.visible and sheet is not form_sheet:
+            continue
+        for i, cells in enumerate(sheet.rows):
+            if sheet is form_sheet and i in table_rows:
+                continue
+            for j, cell in enumerate(cells):
+                if is_blank(cell):
+                    continue
+                name = labels.get(normalise_header(cell_text(cell)))
+                if name is None:
+                    break  # only the first filled cell of a row can be a label
+                value = cells[j + 1] if j + 1 < len(cells) else None
+                row_no = sheet.row_number(i)
+                if name in first_at and not is_blank(value):
+                    prev_sheet, prev_row = first_at[name]
+                    block.block_errors.append(Problem(
+                        "duplicate-field", f"{role.field(name).label!r} is filled in twice "
+                        f"(also sheet {prev_sheet!r} row {prev_row}); expected it once",
+                        display, sheet.name, row_no, letter(sheet, j + 1)))
+                    break
+                if name not in first_at or is_blank(values.get(name)):
+                    values[name] = value
+                    first_at[name] = (sheet.name, row_no)
+                    block.key_rows[name] = row_no
+                    block.columns[name] = letter(sheet, j + 1)
+                break
+    for f in role.fields:
+        if f.name not in values and (f.required or f.name in role.condition_fields):
+            block.block_errors.append(Problem(
+                "missing-field", f"no {f.label!r} entry; expected a row with {f.label!r} "
+                "in one cell and the value in the cell to its right",
+                display, form_sheet.name, None))
+
+    block.rows.append(block.key_rows.get("applicant_id", header_row))
+    for key, value in values.items():
+        block.values[key] = [value]
+    return block
+

@@ -1,0 +1,206 @@
+"""The table layout: one applicant per row under a header row (which may sit below titles)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Problem
+from ..role import Role, normalise_header
+from .blocks import Block, evidence_key_of, rating_key_of
+from .cells import cell_text, column_letter, is_blank, shorten
+from .sources import Sheet
+
+HEADER_SEARCH_ROWS = 50
+_RATING_WORDS = {"", "rating", "selfrating", "yourrating", "selfassessment", "score", "level"}
+_EVIDENCE_WORDS = {"evidence", "yourevidence", "supportingevidence", "evidencetext",
+                   "example", "examples"}
+_SEPARATOR = re.compile(r"^\s*[-–—:.)\]]")
+
+
+@dataclass
+class HeaderMatch:
+    """How each column of a header row maps onto the role."""
+
+    row_index: int
+    keys: dict[int, str] = field(default_factory=dict)  # column index → key
+    unmatched: list[int] = field(default_factory=list)
+    clashes: list[tuple[str, list[int]]] = field(default_factory=list)
+
+    @property
+    def has_id(self) -> bool:
+        return "applicant_id" in self.keys.values()
+
+    @property
+    def criteria_found(self) -> int:
+        return sum(1 for k in self.keys.values() if k.startswith("rating:"))
+
+
+class ColumnMatcher:
+    """Maps header text onto fields and criteria as the SPEC describes."""
+
+    def __init__(self, role: Role):
+        self.role = role
+        self.field_headers: dict[str, str] = {}
+        for f in role.fields:
+            for h in f.headers():
+                self.field_headers[h] = f.name
+        self.ids = sorted((c.id for c in role.criteria), key=len, reverse=True)
+        self.texts = {normalise_header(c.text): c.id for c in role.criteria}
+
+    def match(self, header: str) -> str | None:
+        raw = " ".join(header.split())
+        norm = normalise_header(raw)
+        if not norm:
+            return None
+        if norm in self.field_headers:
+            return self.field_headers[norm]
+        folded = raw.casefold()
+        for cid in self.ids:
+            c = cid.casefold()
+            if folded.startswith(c) and (len(folded) == len(c) or not folded[len(c)].isalnum()):
+                return self._by_rest(cid, raw[len(c):])
+        for text_norm, cid in self.texts.items():
+            if norm == text_norm:
+                return rating_key_of(cid)
+            if norm.startswith(text_norm) and norm[len(text_norm):] in _EVIDENCE_WORDS:
+                return evidence_key_of(cid)
+            if norm.startswith(text_norm) and norm[len(text_norm):] in _RATING_WORDS:
+                return rating_key_of(cid)
+        return None
+
+    def _by_rest(self, cid: str, rest: str) -> str | None:
+        rest_norm = normalise_header(rest)
+        if rest_norm in _RATING_WORDS:
+            return rating_key_of(cid)
+        if rest_norm in _EVIDENCE_WORDS:
+            return evidence_key_of(cid)
+        if any(rest_norm.endswith(w) for w in _EVIDENCE_WORDS - {"example"}):
+            return evidence_key_of(cid)
+        if _SEPARATOR.match(rest):
+            return rating_key_of(cid)  # "E1 - <any text>"
+        return None
+
+    def match_row(self, row_index: int, cells: list[Any]) -> HeaderMatch:
+        found = HeaderMatch(row_index)
+        by_key: dict[str, list[int]] = {}
+        for j, cell in enumerate(cells):
+            if is_blank(cell):
+                continue
+            key = self.match(cell_text(cell))
+            if key is None:
+                found.unmatched.append(j)
+            else:
+                by_key.setdefault(key, []).append(j)
+        for key, cols in by_key.items():
+            if len(cols) > 1:
+                found.clashes.append((key, cols))
+            found.keys[cols[0]] = key
+        return found
+
+
+def find_header(sheet: Sheet, matcher: ColumnMatcher) -> HeaderMatch | None:
+    """The first row, among the first rows of the sheet, that names an id column and a
+    criterion; failing that, the best candidate (for error messages)."""
+    best: HeaderMatch | None = None
+    for i, cells in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
+        m = matcher.match_row(i, cells)
+        if m.has_id and m.criteria_found:
+            return m
+        if m.criteria_found and (best is None or m.criteria_found > best.criteria_found):
+            best = m
+    return best
+
+
+def describe_key(key: str) -> str:
+    if key.startswith("rating:"):
+        return f"{key[7:]} rating"
+    if key.startswith("evidence:"):
+        return f"{key[9:]} evidence"
+    return key
+
+
+def read_table(sheet: Sheet, header: HeaderMatch, role: Role, display: str) -> Block:
+    """Extract the applicants under `header`; report missing, clashing and unmatched columns."""
+    block = Block(display, sheet.name, "table")
+    header_cells = sheet.rows[header.row_index]
+    header_row = sheet.row_number(header.row_index)
+
+    def col_label(j: int) -> str:
+        if sheet.lines is not None:  # CSV: there are no letters, name the header
+            return f'"{cell_text(header_cells[j]).strip()}"'
+        return f'{column_letter(sheet.first_col + j)} "{cell_text(header_cells[j]).strip()}"'
+
+    def header_problem(type_: str, message: str, column: str | None = None,
+                       severity: str = "error") -> Problem:
+        return Problem(type_, message, display, sheet.name, header_row, column,
+                       "warning" if severity == "warning" else "error")
+
+    for key, cols in header.clashes:
+        block.block_errors.append(header_problem(
+            "ambiguous-column",
+            f"columns {', '.join(col_label(j) for j in cols)} all match {describe_key(key)}; "
+            "expected exactly one", col_label(cols[0])))
+    for j in header.unmatched:
+        block.warnings.append(header_problem(
+            "unmatched-column", "matches no field or criterion of the role; not used",
+            col_label(j), "warning"))
+
+    present = set(header.keys.values())
+    for f in role.fields:
+        if f.name in present:
+            continue
+        if f.required or f.name in role.condition_fields:
+            block.block_errors.append(header_problem(
+                "missing-column", f"no column for {f.label!r} ({f.name}); expected a header "
+                f"such as {', '.join(repr(h) for h in _examples(f))}"))
+        elif f.name in ("name", "guaranteed_interview"):
+            block.warnings.append(header_problem(
+                "missing-column", f"no column for {f.label!r}; "
+                + ("names will be blank" if f.name == "name"
+                   else "nobody is treated as claiming a guaranteed interview"),
+                severity="warning"))
+    for c in role.criteria:
+        if rating_key_of(c.id) not in present:
+            block.block_errors.append(header_problem(
+                "missing-column", f"no rating column for criterion {c.id} ({shorten(c.text)}); "
+                f"expected a header such as '{c.id}', '{c.id} rating' or '{c.id} - <text>'"))
+        if c.evidence == "required" and evidence_key_of(c.id) not in present:
+            block.block_errors.append(header_problem(
+                "missing-column", f"no evidence column for criterion {c.id}, whose evidence is "
+                f"required; expected a header such as '{c.id} evidence'"))
+
+    columns = sorted(header.keys.items())
+    for j, key in columns:
+        block.columns[key] = col_label(j)
+    width = len(header_cells)
+    last_used = max((j for j in range(width) if not is_blank(header_cells[j])), default=-1)
+    for i in range(header.row_index + 1, len(sheet.rows)):
+        cells = sheet.rows[i]
+        if all(is_blank(c) for c in cells):
+            continue
+        k = len(block.rows)
+        block.rows.append(sheet.row_number(i))
+        if sheet.lines is not None and len(cells) != width:
+            extra = [c for c in cells[width:] if not is_blank(c)]
+            if len(cells) < width or extra:
+                block.add_row_error(k, Problem(
+                    "ragged-row", f"has {len(cells)} fields; the header has {width}",
+                    display, None, sheet.row_number(i)))
+        elif extra_cells := [j for j in range(last_used + 1, len(cells))
+                             if not is_blank(cells[j])]:
+            block.warnings.append(Problem(
+                "cell-outside-table", "holds a value in a column with no header; not used",
+                display, sheet.name, sheet.row_number(i),
+                column_letter(sheet.first_col + extra_cells[0]), "warning"))
+        for j, key in columns:
+            block.values.setdefault(key, []).append(cells[j] if j < len(cells) else None)
+    for _, key in columns:
+        block.values.setdefault(key, [])
+    return block
+
+
+def _examples(f: Any) -> list[str]:
+    return [f.label, *list(f.aliases)[:2]] if f.name != "applicant_id" else [
+        "Applicant ID", "ID", "Candidate number"]
