@@ -1,0 +1,240 @@
+"""A sift: one role, its applications, scored and ranked; the one object every output reads.
+
+`run_sift` is the library's front door: role and inputs in, a `Sift` out. Its `records()` are
+the applicants in output order as plain dicts (the JSON contract), and `summary()` the counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import ApplicantNotFound, UnreadableInputs
+from .ranking import FAILED, INVALID, RANKED, SHORTLISTED, Options, rank
+from .readers import Applications, read_applications
+from .role import Criterion, Role, format_points
+from .scoring import score
+
+
+@dataclass
+class Sift:
+    role: Role
+    apps: Applications
+    scored: pd.DataFrame
+    ranked: pd.DataFrame
+    options: Options
+    anonymise: bool = False
+    skip_unreadable: bool = False
+    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    _columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def col(self, name: str) -> np.ndarray:
+        """A column of the read, scored or ranked frames as a NumPy array (cached)."""
+        if name not in self._columns:
+            for frame in (self.scored, self.ranked, self.apps.frame):
+                if name in frame:
+                    self._columns[name] = frame[name].to_numpy()
+                    break
+            else:
+                raise KeyError(name)
+        return self._columns[name]
+
+    @property
+    def order(self) -> np.ndarray:
+        """Row positions of the applicants in output order."""
+        return np.argsort(self.ranked["order"].to_numpy(), kind="stable")
+
+    def summary(self) -> dict[str, Any]:
+        status = self.ranked["status"]
+        ranked_n = int(status.isin([SHORTLISTED, RANKED]).sum())
+        shortlisted = int((status == SHORTLISTED).sum())
+        by_rank = int((self.ranked["shortlisted"] & (self.ranked["rank"].fillna(10**12)
+                                                     <= self.options.top)).sum())
+        return {
+            "applicants": len(self.ranked),
+            "ranked": ranked_n,
+            "failed_essential": int((status == FAILED).sum()),
+            "invalid": int((status == INVALID).sum()),
+            "shortlisted": shortlisted,
+            "top": self.options.top,
+            "tied_at_cutoff": by_rank > self.options.top,
+            "guaranteed_interview_added": shortlisted - by_rank,
+            "unreadable_files": [p.file for p in self.apps.unreadable],
+        }
+
+    def summary_line(self) -> str:
+        s = self.summary()
+        text = (f"{s['applicants']} applicants: {s['ranked']} ranked, {s['failed_essential']} "
+                f"failed an essential criterion, {s['invalid']} invalid; {s['shortlisted']} "
+                f"shortlisted (top {s['top']}")
+        if self.options.min_score:
+            text += f", minimum score {self.options.min_score:g}"
+        text += ")"
+        notes = []
+        if s["tied_at_cutoff"]:
+            notes.append("ties at the cut-off are all kept, so the shortlist is longer than "
+                         f"{s['top']}")
+        if s["guaranteed_interview_added"]:
+            notes.append(f"{s['guaranteed_interview_added']} added under the guaranteed "
+                         "interview scheme")
+        if s["unreadable_files"]:
+            notes.append(f"{len(s['unreadable_files'])} unreadable file(s) skipped: "
+                         + ", ".join(s["unreadable_files"]))
+        return text + ("; " + "; ".join(notes) if notes else "") + "."
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Every applicant, in output order, as the JSON contract's dict."""
+        for i in self.order:
+            yield self.record(int(i))
+
+    def record(self, i: int) -> dict[str, Any]:
+        col = self.col
+        rec: dict[str, Any] = {"applicant_id": col("applicant_id")[i] or None}
+        if not self.anonymise:
+            rec["name"] = col("name")[i] or None
+        valid = bool(col("valid")[i])
+        rank_value = col("rank")[i]
+        rec.update({
+            "rank": None if pd.isna(rank_value) else int(rank_value),
+            "score": _round(col("score")[i]) if valid else None,
+            "desirable_score": _round(col("desirable_score")[i]) if valid else None,
+            "essential_met": bool(col("essential_met")[i]),
+            "shortlisted": bool(col("shortlisted")[i]),
+            "status": str(col("status")[i]),
+            "reason": str(col("reason")[i]) or None,
+            "failures": [{"criterion": c.id, "reason": r} for c, r in self.failures(i)],
+            "flags": [{"criterion": c.id, "flag": f, "detail": d} for c, f, d in self.flags(i)],
+            "errors": [_error_dict(p) for p in self.apps.errors[i] if p.is_error],
+            "criteria": {c.id: self.criterion_record(i, c) for c in self.role.criteria},
+        })
+        if not self.anonymise:
+            rec["guaranteed_interview"] = bool(col("guaranteed_interview")[i])
+            rec["fields"] = {f.name: col(f.name)[i] or None for f in self.role.scored_fields
+                             if f.name not in ("applicant_id", "name", "guaranteed_interview")}
+        rec["source"] = {"file": col("file")[i], "sheet": col("sheet")[i],
+                         "row": int(col("row")[i])}
+        return rec
+
+    def criterion_record(self, i: int, c: Criterion) -> dict[str, Any]:
+        claimed = int(self.col(f"level:{c.id}")[i])
+        applies = bool(self.col(f"applies:{c.id}")[i])
+        out: dict[str, Any] = {
+            "rating": c.scale.levels[claimed] if claimed >= 0 else None,
+            "points": _num(self.col(f"points:{c.id}")[i]) if applies else None,
+            "max": _num(c.scale.max_points),
+            "weight": _num(c.weight),
+            "met": bool(self.col(f"met:{c.id}")[i]) if c.essential and applies else None,
+            "words": int(self.col(f"words:{c.id}")[i]) if c.evidence != "none" else None,
+            "applies": applies,
+        }
+        if bool(self.col(f"unevidenced:{c.id}")[i]):
+            out["counted_as"] = c.scale.levels[0]
+        return out
+
+    def failures(self, i: int) -> list[tuple[Criterion, str]]:
+        """Each unmet essential criterion with a reason a person can read."""
+        out = []
+        for c in self.role.essentials:
+            if bool(self.col(f"met:{c.id}")[i]) or bool(self.col(f"unreadable:{c.id}")[i]):
+                continue
+            needs = f'needs "{c.pass_level}"'
+            claimed = int(self.col(f"level:{c.id}")[i])
+            if claimed < 0:
+                out.append((c, f"no answer, {needs}"))
+            elif bool(self.col(f"unevidenced:{c.id}")[i]):
+                out.append((c, f'rated "{c.scale.levels[claimed]}" with no evidence, so '
+                               f'counted as "{c.scale.levels[0]}"; {needs}'))
+            else:
+                out.append((c, f'rated "{c.scale.levels[claimed]}", {needs}'))
+        return out
+
+    def flags(self, i: int) -> list[tuple[Criterion, str, str]]:
+        out = []
+        for c in self.role.criteria:
+            if bool(self.col(f"unevidenced:{c.id}")[i]):
+                claimed = c.scale.levels[int(self.col(f"level:{c.id}")[i])]
+                out.append((c, "unevidenced", f'rated "{claimed}" with no evidence; counted '
+                                              f'as "{c.scale.levels[0]}"'))
+            if bool(self.col(f"over_limit:{c.id}")[i]):
+                words = int(self.col(f"words:{c.id}")[i])
+                out.append((c, "over_word_limit", f"{words} words, limit {c.word_limit}"))
+        return out
+
+    def index_of(self, applicant_id: str) -> int:
+        ids = self.apps.frame["applicant_id"].str.strip().str.casefold()
+        hits = np.flatnonzero(ids.to_numpy() == applicant_id.strip().casefold())
+        if not len(hits):
+            known = self.apps.frame["applicant_id"].tolist()
+            sample = ", ".join(sorted(k for k in known if k)[:10])
+            raise ApplicantNotFound(f"no applicant {applicant_id!r} in the inputs; "
+                                    f"{len(known)} applicants read (e.g. {sample})")
+        return int(hits[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        role = self.role
+        return {
+            "shortlist_version": __version__,
+            "role": {"id": role.id, "title": role.title, "file": _rel(role.path),
+                     "sha256": role.sha256},
+            "inputs": [i.to_dict() for i in self.apps.inputs],
+            "options": {"top": self.options.top, "min_score": self.options.min_score,
+                        "anonymise": self.anonymise, "skip_unreadable": self.skip_unreadable},
+            "created": self.created.isoformat(timespec="seconds"),
+            "summary": self.summary(),
+            "applicants": list(self.records()),
+        }
+
+
+def _rel(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def _round(x: Any) -> float | None:
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return None
+    return round(float(x), 2)
+
+
+def _num(x: Any) -> int | float | None:
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return None
+    return int(x) if float(x).is_integer() else float(format_points(float(x)))
+
+
+def _error_dict(p: Any) -> dict[str, Any]:
+    return {"type": p.type, "file": p.file, "sheet": p.sheet, "row": p.row,
+            "column": p.column, "message": p.message}
+
+
+def run_sift(role: Role, inputs: Sequence[str | os.PathLike[str]], *, top: int | None = None,
+             min_score: float | None = None, anonymise: bool = False,
+             skip_unreadable: bool = False) -> Sift:
+    """Read, score and rank. Raises `UnreadableInputs` if a file cannot be read at all,
+    unless `skip_unreadable`, in which case the outputs name the skipped files."""
+    apps = read_applications(role, inputs)
+    if apps.unreadable and not skip_unreadable:
+        raise UnreadableInputs(apps.unreadable)
+    return sift_applications(apps, top=top, min_score=min_score, anonymise=anonymise,
+                             skip_unreadable=skip_unreadable)
+
+
+def sift_applications(apps: Applications, *, top: int | None = None,
+                      min_score: float | None = None, anonymise: bool = False,
+                      skip_unreadable: bool = False) -> Sift:
+    role = apps.role
+    options = Options(top=role.size if top is None else top,
+                      min_score=role.min_score if min_score is None else float(min_score))
+    scored = score(apps)
+    ranked = rank(role, apps.frame, scored, options)
+    return Sift(role, apps, scored, ranked, options, anonymise, skip_unreadable)
