@@ -9,6 +9,7 @@ from tabulate import tabulate
 from ..sift import Sift
 
 NOTE_WIDTH = 60
+MAX_ERRORS_SHOWN = 3
 
 
 def table_rows(sift: Sift) -> tuple[list[str], list[list[Any]]]:
@@ -17,7 +18,12 @@ def table_rows(sift: Sift) -> tuple[list[str], list[list[Any]]]:
     rows = []
     for rec in sift.records():
         notes = [f"{f['criterion']}: {f['reason']}" for f in rec["failures"]]
-        notes += [f"error: {e['message']}" for e in rec["errors"]]
+        errors = [f"error: {e['message']}" for e in rec["errors"]]
+        if len(errors) > MAX_ERRORS_SHOWN:
+            more = len(errors) - MAX_ERRORS_SHOWN + 1
+            errors = [*errors[:MAX_ERRORS_SHOWN - 1],
+                      f"… and {more} more error(s): see `shortlist check`"]
+        notes += errors
         if rec["status"] == "shortlisted" and rec["reason"] and (
                 "tied" in rec["reason"] or "guaranteed" in rec["reason"]):
             notes.insert(0, rec["reason"])

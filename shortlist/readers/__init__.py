@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -229,12 +229,13 @@ def read_applications(role: Role, paths: Sequence[str | os.PathLike[str]]) -> Ap
         inputs.append(summary)
         problems.extend(file_problems)
         blocks.extend(file_blocks)
-    frame, errors = _assemble(role, blocks)
+    frame, errors, warnings = _assemble(role, blocks)
     for b in blocks:
         problems.extend(b.block_errors)
         problems.extend(b.warnings)
     for row_errors in errors:
-        problems.extend(p for p in row_errors if p not in problems)
+        problems.extend(row_errors)
+    problems.extend(warnings)
     return Applications(role, frame, errors, _dedupe(problems), inputs)
 
 
@@ -248,10 +249,15 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def _assemble(role: Role, blocks: list[Block]) -> tuple[pd.DataFrame, list[list[Problem]]]:
-    """Blocks → one frame; every value is validated here and bad ones become row errors."""
+def _assemble(role: Role, blocks: list[Block]
+              ) -> tuple[pd.DataFrame, list[list[Problem]], list[Problem]]:
+    """Blocks → one frame; every value is validated here and bad ones become row errors.
+
+    Monitoring data never makes an applicant invalid: a value outside its list is a warning.
+    """
     n = sum(len(b) for b in blocks)
     errors: list[list[Problem]] = []
+    warnings: list[Problem] = []
     for b in blocks:
         for i in range(len(b)):
             errors.append([*b.block_errors, *b.row_errors.get(i, [])])
@@ -284,10 +290,14 @@ def _assemble(role: Role, blocks: list[Block]) -> tuple[pd.DataFrame, list[list[
             if text and f.values is not None:
                 canon = f.canonical(text)
                 if canon is None:
-                    errors[k].append(b.problem(
-                        "bad-value", f"{f.label} is {text!r}; expected one of "
-                        + ", ".join(repr(v) for v in f.values), f.name, i))
-                    text = ""
+                    problem = b.problem("bad-value", f"{f.label} is {text!r}; expected one of "
+                                        + ", ".join(repr(v) for v in f.values), f.name, i)
+                    if f.monitoring:
+                        warnings.append(replace(problem, severity="warning", message=problem
+                                                .message + " (monitoring data: kept as given)"))
+                    else:
+                        errors[k].append(problem)
+                        text = ""
                 else:
                     text = canon
             elif not text and f.required:
@@ -326,7 +336,7 @@ def _assemble(role: Role, blocks: list[Block]) -> tuple[pd.DataFrame, list[list[
         columns[f"evidence:{c.id}"] = evidence
         columns[f"words:{c.id}"] = np.fromiter((len(t.split()) for t in evidence),
                                                dtype=np.int32, count=n)
-    return pd.DataFrame(columns), errors
+    return pd.DataFrame(columns), errors, warnings
 
 
 def _yes_no_column(texts: list[str], cells: list[tuple[Block, int, Any]],

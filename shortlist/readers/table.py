@@ -161,15 +161,19 @@ def read_table(sheet: Sheet, header: HeaderMatch, role: Role, display: str) -> B
                 + ("names will be blank" if f.name == "name"
                    else "nobody is treated as claiming a guaranteed interview"),
                 severity="warning"))
-    for c in role.criteria:
-        if rating_key_of(c.id) not in present:
-            block.block_errors.append(header_problem(
-                "missing-column", f"no rating column for criterion {c.id} ({shorten(c.text)}); "
-                f"expected a header such as '{c.id}', '{c.id} rating' or '{c.id} - <text>'"))
-        if c.evidence == "required" and evidence_key_of(c.id) not in present:
-            block.block_errors.append(header_problem(
-                "missing-column", f"no evidence column for criterion {c.id}, whose evidence is "
-                f"required; expected a header such as '{c.id} evidence'"))
+    no_rating = [c.id for c in role.criteria if rating_key_of(c.id) not in present]
+    no_evidence = [c.id for c in role.criteria
+                   if c.evidence == "required" and evidence_key_of(c.id) not in present]
+    if no_rating:
+        first = no_rating[0]
+        block.block_errors.append(header_problem(
+            "missing-column", f"no rating column for {_id_list(no_rating)}; expected a header "
+            f"per criterion such as '{first}', '{first} rating' or '{first} - <text>' "
+            f"(role {role.id} has {', '.join(c.id for c in role.criteria)})"))
+    if no_evidence:
+        block.block_errors.append(header_problem(
+            "missing-column", f"no evidence column for {_id_list(no_evidence)}, whose evidence "
+            f"is required; expected a header such as '{no_evidence[0]} evidence'"))
 
     columns = sorted(header.keys.items())
     for j, key in columns:
@@ -204,3 +208,7 @@ def read_table(sheet: Sheet, header: HeaderMatch, role: Role, display: str) -> B
 def _examples(f: Any) -> list[str]:
     return [f.label, *list(f.aliases)[:2]] if f.name != "applicant_id" else [
         "Applicant ID", "ID", "Candidate number"]
+
+
+def _id_list(ids: list[str]) -> str:
+    return ("criterion " if len(ids) == 1 else "criteria ") + ", ".join(ids)
