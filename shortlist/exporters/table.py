@@ -27,8 +27,10 @@ def table_rows(sift: Sift) -> tuple[list[str], list[list[Any]]]:
         if rec["status"] == "shortlisted" and rec["reason"] and (
                 "tied" in rec["reason"] or "guaranteed" in rec["reason"]):
             notes.insert(0, rec["reason"])
+        failed = {f["criterion"] for f in rec["failures"]}
         notes += [f"{f['criterion']}: {f['flag'].replace('_', ' ')} ({f['detail']})"
-                  for f in rec["flags"]]
+                  for f in rec["flags"]
+                  if not (f["flag"] == "unevidenced" and f["criterion"] in failed)]
         row: list[Any] = ["" if rec["rank"] is None else rec["rank"], rec["applicant_id"] or ""]
         if not sift.anonymise:
             row.append(rec["name"] or "")
@@ -46,7 +48,7 @@ def render_table(sift: Sift) -> str:
     head, rows = table_rows(sift)
     title = f"{sift.role.title} ({sift.role.id})"
     width = [None] * (len(head) - 1) + [NOTE_WIDTH]
-    body = tabulate(rows, head, tablefmt="simple_grid", maxcolwidths=width,
+    body = tabulate(rows, head, tablefmt="simple_outline", maxcolwidths=width,
                     disable_numparse=True) if rows else "(no applicants)"
     return f"{title}\n{body}\n{sift.summary_line()}\n"
 
