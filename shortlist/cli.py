@@ -195,7 +195,7 @@ def check(
     except ShortlistError as exc:
         fail(str(exc))
     errors = [p for p in apps.problems if p.is_error]
-    warnings = [p for p in apps.problems if not p.is_error]
+    warnings = [p for p in apps.problems if p.severity == "warning"]
     summary = {"files": len(apps.inputs), "applicants": len(apps),
                "invalid_applicants": sum(1 for e in apps.errors if any(p.is_error for p in e)),
                "unreadable_files": len({p.file for p in apps.unreadable}),

@@ -194,7 +194,7 @@ def _read_sheets(sheets: list[Sheet], role: Role, display: str) -> tuple[list[Bl
     if chosen:
         if len([s for s in sheets if s.rows]) > 1:
             problems.extend(Problem("sheet-read", f"is read ({len(b)} applicants)", display,
-                                    b.sheet, severity="warning") for b in chosen)
+                                    b.sheet, severity="info") for b in chosen)
         return chosen, problems
     if best_guess is not None:
         s, header = best_guess
@@ -336,7 +336,10 @@ def _assemble(role: Role, blocks: list[Block]
         columns[f"evidence:{c.id}"] = evidence
         columns[f"words:{c.id}"] = np.fromiter((len(t.split()) for t in evidence),
                                                dtype=np.int32, count=n)
-    return pd.DataFrame(columns), errors, warnings
+    frame = pd.DataFrame(columns)
+    # CSV rows have no sheet: keep None (not NaN) beside workbook sheet names.
+    frame["sheet"] = pd.Series(columns["sheet"], dtype=object, index=frame.index)
+    return frame, errors, warnings
 
 
 def _yes_no_column(texts: list[str], cells: list[tuple[Block, int, Any]],
