@@ -1,27 +1,924 @@
-"""The panel's Excel workbook."""
+"""The panel's Excel workbook: the shortlist, the ranking, a per-criterion breakdown, the
+evidence, the role and a record of the run.
+
+Applicant text is untrusted. Every string goes through `ExcelText.write`, which writes it with
+`write_string` (never `write`, which may turn "=…" into a formula), replaces characters Excel
+cannot store, cuts text over Excel's cell limit, and gives text a spreadsheet would take for a
+formula a quote prefix (the cell shows the text unchanged; editing it never makes a formula).
+Every change to a value is recorded as a note, written to the Run sheet and handed back to the
+caller.
+
+Large sifts: the workbook is written in xlsxwriter's constant-memory mode (each row is flushed
+as soon as the next begins), and the columns are taken from the sift's frames as plain lists,
+so the cost is one `write_*` call per cell.
+"""
 
 from __future__ import annotations
 
-from typing import BinaryIO
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
 
+import numpy as np
+import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from .. import __version__
+from ..errors import OutputError
+from ..ranking import FAILED, INVALID, RANKED, SHORTLISTED
+from ..role import Criterion, Role, format_points
 from ..sift import Sift
-from .csv import csv_header, csv_rows
+from .safety import FORMULA_TRIGGERS
+
+#: Excel's limits.
+MAX_CELL_CHARS = 32_767  # UTF-16 code units per cell
+MAX_ROWS = 1_048_576
+TRUNCATION_MARK = "…[truncated]"
+REPLACEMENT = "\ufffd"
+
+# XML 1.0 cannot hold C0 controls other than tab, LF and CR, lone surrogates or U+FFFE/U+FFFF;
+# Excel stores such characters only through an escape that other readers misread.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_TRIGGERS = frozenset(FORMULA_TRIGGERS)
+
+STATUS_LABELS = {SHORTLISTED: "Shortlisted", RANKED: "Ranked", FAILED: "Failed an essential",
+                 INVALID: "Invalid"}
+SCORE_BANDS = 10  # the score distribution's bands: 0–10, 10–20, … 90–100
+
+WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+
+STYLES: dict[str, dict[str, Any]] = {
+    "text": {"valign": "top"},
+    "wrap": {"valign": "top", "text_wrap": True},
+    "small_wrap": {"valign": "top", "text_wrap": True, "font_size": 9},
+    "bold": {"valign": "top", "bold": True},
+    "muted": {"valign": "top", "italic": True, "font_color": "#7F7F7F"},
+    "title": {"bold": True, "font_size": 14},
+    "subtitle": {"bold": True, "font_size": 12},
+    "header": {"bold": True, "text_wrap": True, "valign": "top", "font_color": "#FFFFFF",
+               "bg_color": "#1F4E78", "border": 1, "border_color": "#BFBFBF"},
+    "crit_header": {"text_wrap": True, "valign": "top", "font_size": 8, "bg_color": "#DDEBF7",
+                    "border": 1, "border_color": "#BFBFBF"},
+    "int": {"valign": "top", "num_format": "0", "align": "center"},
+    "count": {"valign": "top", "num_format": "0"},
+    "number": {"valign": "top", "align": "left", "num_format": "0.##"},
+    "score": {"valign": "top", "num_format": "0.00"},
+    "points": {"valign": "top", "num_format": "0.##", "align": "center"},
+    "unmet": {"valign": "top", "num_format": "0.##", "align": "center", "bold": True,
+              "font_color": "#9C0006", "bg_color": "#FFC7CE"},
+    "na": {"valign": "top", "align": "center", "italic": True, "font_color": "#7F7F7F",
+           "bg_color": "#F2F2F2"},
+    "bad": {"valign": "top", "align": "center", "italic": True, "font_color": "#9C5700",
+            "bg_color": "#FFEB9C"},
+    "mono": {"valign": "top", "font_name": "Consolas", "font_size": 9},
+}
+
+# Wrapping styles: (points per line, characters per unit of column width).
+_LINE = {"wrap": (15.0, 1.05), "small_wrap": (12.0, 1.25)}
+MAX_ROW_POINTS = 409.0  # Excel's tallest row
+
+# Excel's "light red fill with dark red text", for essential criteria not met.
+_UNMET_CF = {"bg_color": "#FFC7CE", "font_color": "#9C0006", "bold": True}
 
 
-def write_xlsx(sift: Sift, out: BinaryIO) -> None:
-    wb = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False,
-                                   "strings_to_urls": False, "strings_to_numbers": False})
-    ws = wb.add_worksheet("Ranking")
-    for j, h in enumerate(csv_header(sift)):
-        ws.write_string(0, j, h)
-    for i, row in enumerate(csv_rows(sift), 1):
-        for j, v in enumerate(row):
-            if isinstance(v, bool) or v is None:
-                ws.write_string(i, j, "" if v is None else str(v).upper())
-            elif isinstance(v, int | float):
-                ws.write_number(i, j, v)
+@dataclass
+class _Change:
+    message: str
+    cells: list[str] = field(default_factory=list)
+
+
+def excel_text(text: str) -> tuple[str, int, int | None]:
+    """`text` as Excel can store it: (text, characters replaced, original length if cut).
+
+    Characters a cell cannot hold become U+FFFD; text over 32,767 UTF-16 units is cut and ends
+    with "…[truncated]".
+    """
+    replaced = 0
+    if _UNSTORABLE.search(text) is not None:
+        text, replaced = _UNSTORABLE.subn(REPLACEMENT, text)
+    cut_from: int | None = None
+    if len(text) > MAX_CELL_CHARS // 2:
+        units = text.encode("utf-16-le")
+        if len(units) // 2 > MAX_CELL_CHARS:
+            cut_from = len(text)
+            keep = 2 * (MAX_CELL_CHARS - len(TRUNCATION_MARK))
+            # A surrogate pair split by the cut is dropped whole.
+            text = units[:keep].decode("utf-16-le", errors="ignore") + TRUNCATION_MARK
+    return text, replaced, cut_from
+
+
+def needs_quote_prefix(text: str) -> bool:
+    """Text a spreadsheet would take for a formula if it were typed in."""
+    return text[:1] in _TRIGGERS
+
+
+class ExcelText:
+    """Writes every string of a workbook safely, with named formats, and notes any change.
+
+    Each named style has a twin with `quote_prefix` set, used for text that starts like a
+    formula, so the cell shows the original text and is never a formula.
+    """
+
+    def __init__(self, workbook: Any, styles: dict[str, dict[str, Any]]):
+        self.workbook = workbook
+        self.styles = {name: workbook.add_format(props) for name, props in styles.items()}
+        self.quoted = {name: workbook.add_format({**props, "quote_prefix": True})
+                       for name, props in styles.items()}
+        self._fragment = workbook.add_format({})
+        self.headers: dict[tuple[str, int], str] = {}
+        self._changes: dict[tuple[str, str], _Change] = {}
+        self._widths: dict[str, dict[int, float]] = {}
+        self._tall: dict[str, tuple[int, float]] = {}  # sheet → (row, height set) last raised
+
+    def widths(self, ws: Any, widths: Sequence[float], first: int = 0,
+               formats: Sequence[Any] | None = None) -> None:
+        """Set column widths (in characters; optionally the columns' formats), remembered to
+        size rows of wrapped text."""
+        known = self._widths.setdefault(ws.name, {})
+        for j, w in enumerate(widths, first):
+            ws.set_column(j, j, w, None if formats is None else formats[j - first])
+            known[j] = w
+
+    def width_of(self, ws: Any, first: int, last: int) -> float:
+        """The width of columns first..last together (for merged cells)."""
+        known = self._widths.get(ws.name, {})
+        return sum(known.get(j, 8.43) for j in range(first, last + 1))
+
+    def height(self, ws: Any, row: int, points: float | None, fmt: Any = None) -> None:
+        """Set a row's height (points) outright, and optionally its format."""
+        ws.set_row(row, points, fmt)
+        self._tall[ws.name] = (row, points or 15.0)
+
+    def _grow(self, ws: Any, row: int, col: int, text: str, style: str,
+              width: float | None) -> None:
+        # Neither Excel nor LibreOffice sizes a row to wrapped text in a file it opens, so
+        # the row is made tall enough for an estimate of the lines the text wraps to.
+        line, scale = _LINE[style]
+        w = width if width is not None else self._widths.get(ws.name, {}).get(col, 8.43)
+        capacity = max(1.0, w * scale)
+        lines = sum(max(1, math.ceil(len(part) / capacity)) for part in text.split("\n"))
+        if lines < 2:
+            return
+        points = min(MAX_ROW_POINTS, lines * line + 3)
+        last_row, last_points = self._tall.get(ws.name, (-1, 0.0))
+        if last_row == row and last_points >= points:
+            return
+        ws.set_row(row, points)
+        self._tall[ws.name] = (row, points)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.styles[name]
+
+    @property
+    def notes(self) -> list[str]:
+        """One line per value changed to fit in a cell, naming every cell it was written to."""
+        out = []
+        for change in self._changes.values():
+            cells = ", ".join(change.cells[:8])
+            if len(change.cells) > 8:
+                cells += f" and {len(change.cells) - 8} more"
+            out.append(f"{change.message} ({cells})")
+        return out
+
+    def header(self, ws: Any, row: int, labels: Sequence[str], style: str = "header",
+               height: float = 30) -> None:
+        """A header row; the labels also name the columns in notes."""
+        self.height(ws, row, height)
+        for col, label in enumerate(labels):
+            self.headers[(ws.name, col)] = label
+            self.write(ws, row, col, label, style)
+
+    def write(self, ws: Any, row: int, col: int, value: str | None, style: str = "text",
+              who: str = "", width: float | None = None) -> None:
+        """Write `value` as text (nothing for None or ""). `who` names the applicant in notes;
+        `width` is the width the text wraps in, when the cell is merged with others."""
+        if not value:
+            return
+        if _UNSTORABLE.search(value) is not None or len(value) > MAX_CELL_CHARS // 2:
+            value = self._fit(ws, row, col, value, who)
+        if style in _LINE:
+            self._grow(ws, row, col, value, style, width)
+        if value.startswith("<r>") and value.endswith("</r>"):
+            # xlsxwriter writes a string shaped like this unescaped, as rich-text XML: written
+            # in two fragments it is escaped like any other text.
+            ws.write_rich_string(row, col, value[:1], self._fragment, value[1:],
+                                 self.styles[style])
+            return
+        fmt = self.quoted[style] if value[0] in _TRIGGERS else self.styles[style]
+        ws.write_string(row, col, value, fmt)
+
+    def _fit(self, ws: Any, row: int, col: int, value: str, who: str) -> str:
+        text, replaced, cut_from = excel_text(value)
+        what = self.headers.get((ws.name, col), f"column {xl_col_to_name(col)}")
+        if who:
+            short_who, _, _ = excel_text(who[:40])
+            what = f"{what} of applicant {short_who}"
+        cell = f"{ws.name}!{xl_rowcol_to_cell(row, col)}"
+        if replaced:
+            self._note(what, f"{replaced} character(s) Excel cannot store replaced with "
+                             "U+FFFD", cell)
+        if cut_from is not None:
+            self._note(what, f"{cut_from:,} characters, more than a cell holds; cut to "
+                             f"{MAX_CELL_CHARS:,} ending {TRUNCATION_MARK!r}", cell)
+        return text
+
+    def _note(self, what: str, message: str, cell: str) -> None:
+        change = self._changes.setdefault((what, message), _Change(f"{what}: {message}"))
+        change.cells.append(cell)
+
+
+# ---------------------------------------------------------------------------------------------
+# The sift's columns, in output order, as plain lists
+
+
+@dataclass
+class _Columns:
+    positions: np.ndarray  # row positions in output order
+    ids: list[str]
+    names: list[str]
+    rank: list[int | None]
+    score: list[float | None]
+    desirable: list[float | None]
+    status: list[str]
+    reason: list[str]
+    shortlisted: list[bool]
+    essential_met: list[bool]
+    valid: list[bool]
+    failures: list[str]
+    flags: list[str]
+    errors: list[str]
+    files: list[str]
+    sheets: list[str]
+    rows: list[int]
+    fields: dict[str, list[str]]
+
+
+def _texts(values: Any) -> list[str]:
+    return ["" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+            for v in values]
+
+
+def _scores(values: np.ndarray, valid: np.ndarray) -> list[float | None]:
+    rounded = np.round(values.astype(float), 2)
+    return [None if (not ok or math.isnan(x)) else x
+            for x, ok in zip(rounded.tolist(), valid.tolist(), strict=True)]
+
+
+def _columns(sift: Sift) -> _Columns:
+    frame, sc, rk = sift.apps.frame, sift.scored, sift.ranked
+    pos = sift.order
+    n = len(pos)
+    valid = sc["valid"].to_numpy(dtype=bool)[pos]
+    failures = _failure_texts(sift, pos)
+    flags = _flag_texts(sift, pos)
+    errors = []
+    for i in pos.tolist():
+        errors.append("\n".join(_error_text(p) for p in sift.apps.errors[i] if p.is_error))
+    fields: dict[str, list[str]] = {}
+    if not sift.anonymise:
+        if "guaranteed_interview" in frame:
+            gis = frame["guaranteed_interview"].to_numpy(dtype=bool)[pos]
+            fields["guaranteed_interview"] = ["Yes" if g else "" for g in gis.tolist()]
+        for f in _extra_fields(sift.role):
+            fields[f.name] = _texts(frame[f.name].to_numpy(dtype=object)[pos])
+    ranks = rk["rank"].to_numpy(dtype=object)[pos]
+    return _Columns(
+        positions=pos,
+        ids=_texts(frame["applicant_id"].to_numpy(dtype=object)[pos]),
+        names=_texts(frame["name"].to_numpy(dtype=object)[pos]) if "name" in frame
+        else [""] * n,
+        rank=[None if pd.isna(r) else int(r) for r in ranks],
+        score=_scores(sc["score"].to_numpy()[pos], valid),
+        desirable=_scores(sc["desirable_score"].to_numpy()[pos], valid),
+        status=_texts(rk["status"].to_numpy(dtype=object)[pos]),
+        reason=_texts(rk["reason"].to_numpy(dtype=object)[pos]),
+        shortlisted=rk["shortlisted"].to_numpy(dtype=bool)[pos].tolist(),
+        essential_met=sc["essential_met"].to_numpy(dtype=bool)[pos].tolist(),
+        valid=valid.tolist(),
+        failures=failures,
+        flags=flags,
+        errors=errors,
+        files=_texts(frame["file"].to_numpy(dtype=object)[pos]),
+        sheets=_texts(frame["sheet"].to_numpy(dtype=object)[pos]),
+        rows=[int(r) for r in frame["row"].to_numpy()[pos].tolist()],
+        fields=fields,
+    )
+
+
+def _extra_fields(role: Role) -> list[Any]:
+    """The role's own scored fields (not the built-in id, name and guaranteed interview)."""
+    return [f for f in role.scored_fields
+            if f.name not in ("applicant_id", "name", "guaranteed_interview")]
+
+
+def _failure_texts(sift: Sift, pos: np.ndarray) -> list[str]:
+    """Sift.failures for every applicant, built criterion by criterion rather than per cell."""
+    frame, sc = sift.apps.frame, sift.scored
+    out: list[list[str]] = [[] for _ in range(len(pos))]
+    for c in sift.role.essentials:
+        met = sc[f"met:{c.id}"].to_numpy(dtype=bool)[pos]
+        unreadable = frame[f"unreadable:{c.id}"].to_numpy(dtype=bool)[pos]
+        claimed = frame[f"level:{c.id}"].to_numpy()[pos]
+        unevidenced = sc[f"unevidenced:{c.id}"].to_numpy(dtype=bool)[pos]
+        needs = f'needs "{c.pass_level}"'
+        for k in np.flatnonzero(~met & ~unreadable).tolist():
+            level = int(claimed[k])
+            if level < 0:
+                reason = f"no answer, {needs}"
+            elif unevidenced[k]:
+                reason = (f'rated "{c.scale.levels[level]}" with no evidence, so counted as '
+                          f'"{c.scale.levels[0]}"; {needs}')
             else:
-                ws.write_string(i, j, str(v))
-    wb.close()
+                reason = f'rated "{c.scale.levels[level]}", {needs}'
+            out[k].append(f"{c.id}: {reason}")
+    return ["\n".join(parts) for parts in out]
+
+
+def _flag_texts(sift: Sift, pos: np.ndarray) -> list[str]:
+    """Sift.flags for every applicant, as lines of text."""
+    frame, sc = sift.apps.frame, sift.scored
+    out: list[list[str]] = [[] for _ in range(len(pos))]
+    for c in sift.role.criteria:
+        unevidenced = sc[f"unevidenced:{c.id}"].to_numpy(dtype=bool)[pos]
+        over = sc[f"over_limit:{c.id}"].to_numpy(dtype=bool)[pos]
+        if not (unevidenced.any() or over.any()):
+            continue
+        claimed = frame[f"level:{c.id}"].to_numpy()[pos]
+        words = frame[f"words:{c.id}"].to_numpy()[pos]
+        for k in np.flatnonzero(unevidenced).tolist():
+            out[k].append(f'{c.id}: unevidenced (rated "{c.scale.levels[int(claimed[k])]}" '
+                          f'with no evidence; counted as "{c.scale.levels[0]}")')
+        for k in np.flatnonzero(over).tolist():
+            out[k].append(f"{c.id}: over word limit ({int(words[k])} words, "
+                          f"limit {c.word_limit})")
+    return ["\n".join(parts) for parts in out]
+
+
+def _error_text(p: Any) -> str:
+    where = ", ".join(x for x in (p.sheet and f"sheet {p.sheet}",
+                                  p.row is not None and f"row {p.row}",
+                                  p.column and f"column {p.column}") if x)
+    return f"{where}: {p.message}" if where else p.message
+
+
+# ---------------------------------------------------------------------------------------------
+# Sheets
+
+
+def _print_setup(ws: Any, role: Role, repeat_row: int | None, *, landscape: bool = True) -> None:
+    if landscape:
+        ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.fit_to_pages(1, 0)
+    if repeat_row is not None:
+        ws.repeat_rows(repeat_row)
+    ws.set_footer(f"&L{_header_safe(role.id)} – &A&RPage &P of &N")
+
+
+def _header_safe(text: str) -> str:
+    """Text for a print header or footer, where '&' starts a control code."""
+    return text.replace("&", "&&")
+
+
+def _title(x: ExcelText, ws: Any, title: str, line: str | None = None, width: int = 6) -> None:
+    x.height(ws, 0, 22)
+    x.write(ws, 0, 0, title, "title")
+    if line:
+        _merged(x, ws, 1, 0, width - 1, line, "wrap")
+
+
+def _merged(x: ExcelText, ws: Any, row: int, first: int, last: int, text: str,
+            style: str) -> None:
+    """Text across merged cells, written by the safe writer (merge_range uses `write`)."""
+    if last > first:
+        ws.merge_range(row, first, row, last, "", x[style])
+    x.write(ws, row, first, text, style, width=x.width_of(ws, first, last))
+
+
+HEADER_ROW = 3  # row index of the header on the applicant sheets (title, summary, blank above)
+
+
+def _who_columns(sift: Sift) -> list[str]:
+    return ["Applicant ID"] if sift.anonymise else ["Applicant ID", "Name"]
+
+
+def _write_shortlist(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
+    role = sift.role
+    head = ["Rank", *_who_columns(sift), "Score", "Desirable score", "Reason"]
+    widths = [6, 14, *([] if sift.anonymise else [28]), 12, 12, 48]
+    x.widths(ws, widths)
+    _title(x, ws, f"Shortlist – {role.title}", sift.summary_line(), len(head))
+    x.header(ws, HEADER_ROW, head)
+    picks = [k for k, s in enumerate(cols.shortlisted) if s]
+    row = HEADER_ROW
+    for k in picks:
+        row += 1
+        _applicant_cells(x, ws, row, sift, cols, k)
+        j = len(head) - 1
+        x.write(ws, row, j, cols.reason[k], "wrap", cols.ids[k])
+    if not picks:
+        row += 1
+        x.write(ws, row, 0, "Nobody is shortlisted.", "muted")
+    ws.freeze_panes(HEADER_ROW + 1, 0)
+    ws.autofilter(HEADER_ROW, 0, max(row, HEADER_ROW + 1) if picks else HEADER_ROW,
+                  len(head) - 1)
+    _write_distribution(x, ws, sift, cols, row + 2, len(head))
+    # No repeated header: the distribution prints on a page of its own after the list.
+    _print_setup(ws, role, None)
+    ws.activate()
+
+
+def _applicant_cells(x: ExcelText, ws: Any, row: int, sift: Sift, cols: _Columns,
+                     k: int) -> int:
+    """Rank, id, name (unless anonymised), score, desirable score; returns the next column."""
+    rank = cols.rank[k]
+    if rank is not None:
+        ws.write_number(row, 0, rank, x["int"])
+    who = cols.ids[k]
+    x.write(ws, row, 1, who, "text", who)
+    j = 2
+    if not sift.anonymise:
+        x.write(ws, row, 2, cols.names[k], "text", who)
+        j = 3
+    for value in (cols.score[k], cols.desirable[k]):
+        if value is not None:
+            ws.write_number(row, j, value, x["score"])
+        j += 1
+    return j
+
+
+def _write_distribution(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, top: int,
+                        width: int) -> None:
+    """The score distribution of valid applicants, by status, and its chart, from row `top`."""
+    series = (("Shortlisted", SHORTLISTED, "#2E7D32"), ("Ranked, not shortlisted", RANKED,
+                                                        "#9E9E9E"),
+              ("Failed an essential", FAILED, "#C62828"))
+    counts = np.zeros((len(series), SCORE_BANDS), dtype=np.int64)
+    status = np.asarray(cols.status, dtype=object)
+    scores = np.asarray([np.nan if s is None else s for s in cols.score], dtype=float)
+    bands = np.clip(np.floor(np.nan_to_num(scores, nan=0.0) / (100 / SCORE_BANDS)),
+                    0, SCORE_BANDS - 1).astype(np.int64)
+    for s, (_, key, _) in enumerate(series):
+        mask = (status == key) & ~np.isnan(scores)
+        counts[s] = np.bincount(bands[mask], minlength=SCORE_BANDS)
+    shortlisted = scores[(status == SHORTLISTED) & ~np.isnan(scores)]
+    cutoff = float(shortlisted.min()) if len(shortlisted) else None
+
+    ws.set_h_pagebreaks([top])  # the distribution and its chart print on a page of their own
+    x.write(ws, top, 0, "Score distribution", "subtitle")
+    note = ("Applicants with a score (all but invalid ones) by score band; each band includes "
+            "its lower bound and the last includes 100. ")
+    note += (f"Cut-off: the lowest shortlisted score is {cutoff:.2f}." if cutoff is not None
+             else "Nobody is shortlisted.")
+    _merged(x, ws, top + 1, 0, width - 1, note, "wrap")
+    head_row = top + 2
+    x.height(ws, head_row, 45)
+    x.write(ws, head_row, 1, "Score band", "header")
+    for s, (label, _, _) in enumerate(series):
+        x.write(ws, head_row, 2 + s, label, "header")
+    step = 100 // SCORE_BANDS
+    for b in range(SCORE_BANDS):
+        r = head_row + 1 + b
+        x.write(ws, r, 1, f"{b * step}–{(b + 1) * step}", "text")
+        for s in range(len(series)):
+            ws.write_number(r, 2 + s, int(counts[s, b]), x["count"])
+
+    chart = x.workbook.add_chart({"type": "column", "subtype": "stacked"})
+    name = ws.name
+    first, last = head_row + 1, head_row + SCORE_BANDS
+    for s, (_, _, colour) in enumerate(series):
+        chart.add_series({
+            "name": [name, head_row, 2 + s],
+            "categories": [name, first, 1, last, 1],
+            "values": [name, first, 2 + s, last, 2 + s],
+            "fill": {"color": colour},
+            "gap": 40,
+        })
+    title = "Score distribution"
+    if cutoff is not None:
+        title += f" (cut-off: lowest shortlisted score {cutoff:.2f})"
+    chart.set_title({"name": title, "name_font": {"size": 11}})
+    chart.set_x_axis({"name": "Score band"})
+    y_axis: dict[str, Any] = {"name": "Applicants", "min": 0, "num_format": "0",
+                              "major_gridlines": {"visible": True}}
+    if counts.sum(axis=0).max(initial=0) <= 10:
+        y_axis["major_unit"] = 1
+    chart.set_y_axis(y_axis)
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 620, "height": 300})
+    ws.insert_chart(head_row + SCORE_BANDS + 2, 0, chart, {"x_offset": 4, "y_offset": 4})
+
+
+def _write_ranking(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
+    role = sift.role
+    extra = [] if sift.anonymise else _extra_fields(role)
+    head = ["Rank", *_who_columns(sift), "Score", "Desirable score", "Status",
+            "Essential met", "Reason", "Failures", "Flags", "Errors"]
+    widths: list[float] = [6, 12, *([] if sift.anonymise else [22]), 8, 9, 12, 9, 22, 36,
+                           30, 34]
+    printed = len(head)  # the audit columns after these are left off the printout
+    if not sift.anonymise:
+        head.append("Guaranteed interview")
+        widths.append(11)
+        for f in extra:
+            head.append(f.label)
+            widths.append(16)
+    head += ["Source file", "Sheet", "Row"]
+    widths += [28, 14, 7]
+    x.widths(ws, widths)
+    _title(x, ws, f"Ranking – {role.title}",
+           "Every applicant in output order: ranked applicants by rank, then those who failed "
+           "an essential criterion, then invalid applications.", printed)
+    x.header(ws, HEADER_ROW, head)
+    n = len(cols.ids)
+    for k in range(n):
+        row = HEADER_ROW + 1 + k
+        who = cols.ids[k]
+        j = _applicant_cells(x, ws, row, sift, cols, k)
+        x.write(ws, row, j, STATUS_LABELS.get(cols.status[k], cols.status[k]), "wrap")
+        if cols.valid[k]:
+            x.write(ws, row, j + 1, "Yes" if cols.essential_met[k] else "No", "text")
+        x.write(ws, row, j + 2, cols.reason[k], "wrap", who)
+        x.write(ws, row, j + 3, cols.failures[k], "wrap", who)
+        x.write(ws, row, j + 4, cols.flags[k], "wrap", who)
+        x.write(ws, row, j + 5, cols.errors[k], "wrap", who)
+        j += 6
+        if not sift.anonymise:
+            x.write(ws, row, j, cols.fields["guaranteed_interview"][k] if
+                    "guaranteed_interview" in cols.fields else "", "text", who)
+            j += 1
+            for f in extra:
+                x.write(ws, row, j, cols.fields[f.name][k], "text", who)
+                j += 1
+        x.write(ws, row, j, cols.files[k], "text", who)
+        x.write(ws, row, j + 1, cols.sheets[k], "text", who)
+        ws.write_number(row, j + 2, cols.rows[k], x["int"])
+    last = HEADER_ROW + max(n, 1)
+    ws.freeze_panes(HEADER_ROW + 1, 3 if not sift.anonymise else 2)
+    ws.autofilter(HEADER_ROW, 0, last, len(head) - 1)
+    ws.print_area(0, 0, last, printed - 1)
+    _print_setup(ws, role, HEADER_ROW)
+
+
+def _criterion_caption(c: Criterion) -> str:
+    """A criterion in a few short lines, for the narrow column above its points."""
+    lines = ["Essential" if c.essential else "Desirable"]
+    if c.essential and c.pass_level is not None:
+        lines.append(f'pass "{c.pass_level}"')
+    lines.append(f"max {format_points(c.scale.max_points)}, weight {format_points(c.weight)}")
+    if c.applies_if is not None:
+        lines.append(f"only if {c.applies_if.field} is " + " or ".join(c.applies_if.values))
+    lines.append(c.text)
+    return "\n".join(lines)
+
+
+def _write_breakdown(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
+    role, frame, sc = sift.role, sift.apps.frame, sift.scored
+    pos = cols.positions
+    lead = ["Rank", *_who_columns(sift), "Status", "Score"]
+    lead_widths = [6, 14, *([] if sift.anonymise else [22]), 17, 8]
+    first_c = len(lead)
+    head = lead + [c.id for c in role.criteria]
+    x.widths(ws, [*lead_widths, *([9] * len(role.criteria))])
+    _title(x, ws, f"Breakdown – {role.title}",
+           "Points per criterion (counted level). Red: an essential criterion not met. "
+           "n/a: the criterion does not apply to the applicant. unreadable: the rating could "
+           "not be read (see Ranking). Shading runs from 0 to the criterion's maximum.",
+           len(head))
+    caption_row = HEADER_ROW - 1
+    x.height(ws, caption_row, 120)
+    for j, c in enumerate(role.criteria):
+        x.write(ws, caption_row, first_c + j, _criterion_caption(c), "crit_header")
+    x.header(ws, HEADER_ROW, head)
+
+    n = len(pos)
+    kinds = []  # per criterion: list per applicant of 0 points, 1 unmet, 2 n/a, 3 unreadable
+    values = []
+    for c in role.criteria:
+        applies = sc[f"applies:{c.id}"].to_numpy(dtype=bool)[pos]
+        unreadable = frame[f"unreadable:{c.id}"].to_numpy(dtype=bool)[pos]
+        met = sc[f"met:{c.id}"].to_numpy(dtype=bool)[pos]
+        kind = np.where(unreadable, 3, np.where(~applies, 2, np.where(~met, 1, 0)))
+        kinds.append(kind.tolist())
+        values.append(np.nan_to_num(sc[f"points:{c.id}"].to_numpy(dtype=float)[pos]).tolist())
+    by_kind = [x["points"], x["unmet"]]
+    na, bad = x["na"], x["bad"]
+    score_fmt = x["score"]
+    status_col = len(lead) - 2
+    for k in range(n):
+        row = HEADER_ROW + 1 + k
+        rank = cols.rank[k]
+        if rank is not None:
+            ws.write_number(row, 0, rank, x["int"])
+        who = cols.ids[k]
+        x.write(ws, row, 1, who, "text", who)
+        if not sift.anonymise:
+            x.write(ws, row, 2, cols.names[k], "text", who)
+        x.write(ws, row, status_col, STATUS_LABELS.get(cols.status[k], cols.status[k]))
+        if cols.score[k] is not None:
+            ws.write_number(row, status_col + 1, cols.score[k], score_fmt)
+        for j in range(len(kinds)):
+            kind = kinds[j][k]
+            if kind < 2:
+                ws.write_number(row, first_c + j, values[j][k], by_kind[kind])
+            elif kind == 2:
+                ws.write_string(row, first_c + j, "n/a", na)
+            else:
+                ws.write_string(row, first_c + j, "unreadable", bad)
+    last = HEADER_ROW + max(n, 1)
+    for j, c in enumerate(role.criteria):
+        col = first_c + j
+        if c.essential and c.pass_level is not None:
+            need = c.scale.points[c.scale.index_of(c.pass_level)]
+            ws.conditional_format(HEADER_ROW + 1, col, last, col, {
+                "type": "cell", "criteria": "<", "value": need,
+                "format": x.workbook.add_format(_UNMET_CF), "stop_if_true": True})
+        ws.conditional_format(HEADER_ROW + 1, col, last, col, {
+            "type": "3_color_scale",
+            "min_type": "num", "min_value": 0, "min_color": "#FFFFFF",
+            "mid_type": "num", "mid_value": c.scale.max_points / 2, "mid_color": "#D9EAD3",
+            "max_type": "num", "max_value": c.scale.max_points, "max_color": "#63BE7B"})
+    ws.freeze_panes(HEADER_ROW + 1, first_c)
+    ws.autofilter(HEADER_ROW, 0, last, len(head) - 1)
+    _print_setup(ws, role, HEADER_ROW)
+
+
+def _evidence_sheets(sift: Sift, cols: _Columns, include_all: bool) -> tuple[list[int], int]:
+    """Applicants (as output positions) whose evidence is written, and how many sheets it
+    takes (an Excel sheet holds at most 1,048,576 rows)."""
+    picks = list(range(len(cols.ids))) if include_all else [
+        k for k, s in enumerate(cols.shortlisted) if s]
+    rows = len(picks) * len(sift.role.criteria)
+    per_sheet = MAX_ROWS - HEADER_ROW - 1
+    return picks, max(1, math.ceil(rows / per_sheet))
+
+
+def _write_evidence(x: ExcelText, sheets: list[Any], sift: Sift, cols: _Columns,
+                    picks: list[int], include_all: bool) -> None:
+    role, frame, sc = sift.role, sift.apps.frame, sift.scored
+    head = ["Rank", *_who_columns(sift), "Criterion", "Criterion text", "Rating", "Points",
+            "Words", "Word limit", "Flags", "Evidence"]
+    widths = [6, 12, *([] if sift.anonymise else [18]), 9, 28, 14, 7, 7, 7, 16, 80]
+    who_n = len(_who_columns(sift))
+    scope = "every applicant" if include_all else "the shortlisted applicants"
+    per_sheet = MAX_ROWS - HEADER_ROW - 1
+    for s, ws in enumerate(sheets):
+        x.widths(ws, widths)
+        _title(x, ws, f"Evidence – {role.title}",
+               f"The evidence of {scope}, one row per applicant and criterion, in output order"
+               + (f" (part {s + 1} of {len(sheets)})." if len(sheets) > 1 else "."),
+               len(head))
+        x.header(ws, HEADER_ROW, head)
+        ws.freeze_panes(HEADER_ROW + 1, 1 + who_n)
+        _print_setup(ws, role, HEADER_ROW)
+    pos = cols.positions
+    per_criterion = []
+    for c in role.criteria:
+        per_criterion.append((
+            frame[f"level:{c.id}"].to_numpy()[pos].tolist(),
+            sc[f"applies:{c.id}"].to_numpy(dtype=bool)[pos].tolist(),
+            sc[f"unevidenced:{c.id}"].to_numpy(dtype=bool)[pos].tolist(),
+            sc[f"over_limit:{c.id}"].to_numpy(dtype=bool)[pos].tolist(),
+            frame[f"unreadable:{c.id}"].to_numpy(dtype=bool)[pos].tolist(),
+            np.nan_to_num(sc[f"points:{c.id}"].to_numpy(dtype=float)[pos]).tolist(),
+            frame[f"words:{c.id}"].to_numpy()[pos].tolist(),
+            frame[f"evidence:{c.id}"].to_numpy(dtype=object)[pos],
+        ))
+    int_fmt, pts_fmt = x["int"], x["points"]
+    n_rows = 0
+    for k in picks:
+        who = cols.ids[k]
+        for j, c in enumerate(role.criteria):
+            levels, applies, unev, over, unread, pts, words, evid = per_criterion[j]
+            ws = sheets[n_rows // per_sheet]
+            row = HEADER_ROW + 1 + n_rows % per_sheet
+            n_rows += 1
+            rank = cols.rank[k]
+            if rank is not None:
+                ws.write_number(row, 0, rank, int_fmt)
+            x.write(ws, row, 1, who, "text", who)
+            if not sift.anonymise:
+                x.write(ws, row, 2, cols.names[k], "text", who)
+            col = 1 + who_n
+            ws.write_string(row, col, c.id, x["bold"])
+            x.write(ws, row, col + 1, c.text, "small_wrap")
+            level = int(levels[k])
+            if unread[k]:
+                x.write(ws, row, col + 2, "unreadable", "bad")
+            elif level >= 0:
+                x.write(ws, row, col + 2, c.scale.levels[level], "wrap")
+            if not applies[k]:
+                x.write(ws, row, col + 3, "n/a", "na")
+            else:
+                ws.write_number(row, col + 3, pts[k], pts_fmt)
+            if c.evidence != "none":
+                ws.write_number(row, col + 4, int(words[k]), int_fmt)
+                if c.word_limit is not None:
+                    ws.write_number(row, col + 5, c.word_limit, int_fmt)
+            notes = []
+            if unev[k]:
+                notes.append(f'unevidenced: counted as "{c.scale.levels[0]}"')
+            if over[k]:
+                notes.append("over the word limit")
+            if notes:
+                x.write(ws, row, col + 6, "; ".join(notes), "wrap")
+            text = evid[k]
+            if isinstance(text, str) and text:
+                x.write(ws, row, col + 7, text, "wrap", who)
+            elif c.evidence == "none":
+                x.write(ws, row, col + 7, "(no evidence asked for)", "muted")
+    if not picks:
+        x.write(sheets[0], HEADER_ROW + 1, 0, "Nobody is shortlisted.", "muted")
+    for s, ws in enumerate(sheets):
+        rows_here = min(per_sheet, max(0, n_rows - s * per_sheet))
+        ws.autofilter(HEADER_ROW, 0, HEADER_ROW + max(rows_here, 1), len(head) - 1)
+
+
+def _levels_text(c: Criterion) -> str:
+    return " < ".join(f"{lv} ({format_points(p)})"
+                      for lv, p in zip(c.scale.levels, c.scale.points, strict=True))
+
+
+def _write_role(x: ExcelText, ws: Any, sift: Sift) -> None:
+    role = sift.role
+    widths = [9, 26, 50, 11, 14, 40, 16, 8, 10, 8, 30, 16, 50]
+    x.widths(ws, widths)
+    _title(x, ws, f"Role – {role.title}")
+    facts = [
+        ("Role id", role.id), ("Title", role.title), ("Organisation", role.organisation),
+        ("Location", role.location), ("Reports to", role.reports_to),
+        ("Role file", _relative(role.path)), ("Role file SHA-256", role.sha256),
+        ("Seed document", role.source), ("Shortlist size", format_points(role.size)),
+        ("Minimum score", format_points(role.min_score)),
+        ("Default word limit", "" if role.word_limit is None else str(role.word_limit)),
+        ("Tie-break", ", ".join(role.tie_break)), ("Purpose", role.purpose),
+    ]
+    row = 1
+    for label, value in facts:
+        row += 1
+        x.write(ws, row, 1, label, "bold")
+        _merged(x, ws, row, 2, 5, value, "wrap")
+    row += 2
+    head = ["ID", "Section", "Criterion", "Kind", "Scale", "Levels (points), lowest first",
+            "Pass level", "Weight", "Evidence", "Word limit", "Applies if", "Reference",
+            "Description"]
+    crit_header = row
+    x.header(ws, row, head)
+    for c in role.criteria:
+        row += 1
+        x.write(ws, row, 0, c.id, "bold")
+        x.write(ws, row, 1, c.section, "wrap")
+        x.write(ws, row, 2, c.text, "wrap")
+        x.write(ws, row, 3, c.kind, "text")
+        x.write(ws, row, 4, c.scale.name, "text")
+        x.write(ws, row, 5, _levels_text(c), "wrap")
+        x.write(ws, row, 6, c.pass_level or "", "text")
+        ws.write_number(row, 7, c.weight, x["points"])
+        x.write(ws, row, 8, c.evidence, "text")
+        if c.word_limit is not None:
+            ws.write_number(row, 9, c.word_limit, x["int"])
+        x.write(ws, row, 10, c.applies_if.describe() if c.applies_if else "", "wrap")
+        x.write(ws, row, 11, c.reference or "", "wrap")
+        x.write(ws, row, 12, c.description or "", "small_wrap")
+    ws.autofilter(crit_header, 0, row, len(head) - 1)
+    ws.freeze_panes(crit_header + 1, 1)
+    row += 2
+    x.write(ws, row, 0, "Applicant fields", "subtitle")
+    row += 1
+    x.header(ws, row, ["Name", "Label", "Allowed values", "Monitoring", "Required"])
+    for f in role.fields:
+        row += 1
+        x.write(ws, row, 0, f.name, "text")
+        x.write(ws, row, 1, f.label, "text")
+        x.write(ws, row, 2, "; ".join(f.values) if f.values else "", "wrap")
+        x.write(ws, row, 3, "Yes (never used in scoring)" if f.monitoring else "No", "text")
+        x.write(ws, row, 4, "Yes" if f.required else "No", "text")
+    _print_setup(ws, role, crit_header)
+
+
+def _relative(path: str) -> str:
+    import os
+
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def _write_run(x: ExcelText, ws: Any, sift: Sift, late_notes: Callable[[], list[str]]) -> None:
+    role, summary = sift.role, sift.summary()
+    x.widths(ws, [34, 66, 14, 14, 14, 14, 14])
+    _title(x, ws, "Run record")
+    yes_no = {True: "Yes", False: "No"}
+    facts: list[tuple[str, Any]] = [
+        ("Tool", f"shortlist {__version__}"),
+        ("Created (UTC)", sift.created.isoformat(timespec="seconds")),
+        ("Role id", role.id), ("Role title", role.title),
+        ("Role file", _relative(role.path)), ("Role file SHA-256", role.sha256),
+        ("Top (shortlist size)", sift.options.top),
+        ("Minimum score", sift.options.min_score),
+        ("Anonymised", yes_no[sift.anonymise]),
+        ("Unreadable files skipped", yes_no[sift.skip_unreadable]),
+        ("Applicants read", summary["applicants"]), ("Ranked", summary["ranked"]),
+        ("Failed an essential criterion", summary["failed_essential"]),
+        ("Invalid", summary["invalid"]), ("Shortlisted", summary["shortlisted"]),
+        ("Ties at the cut-off kept", yes_no[bool(summary["tied_at_cutoff"])]),
+        ("Added under the guaranteed interview scheme",
+         summary["guaranteed_interview_added"]),
+        ("Summary", sift.summary_line()),
+    ]
+    row = 1
+    for label, value in facts:
+        row += 1
+        x.write(ws, row, 0, label, "bold")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            ws.write_number(row, 1, value, x["number"])
+        else:
+            x.write(ws, row, 1, str(value), "wrap")
+    row += 2
+    x.write(ws, row, 0, "Inputs", "subtitle")
+    row += 1
+    x.header(ws, row, ["File", "SHA-256", "Applicants", "Layout", "Sheet", "Read"])
+    for i in sift.apps.inputs:
+        row += 1
+        x.write(ws, row, 0, i.file, "wrap")
+        x.write(ws, row, 1, i.sha256, "mono")
+        ws.write_number(row, 2, i.applicants, x["int"])
+        x.write(ws, row, 3, i.layout or "", "text")
+        x.write(ws, row, 4, i.sheet or "", "text")
+        x.write(ws, row, 5, "Yes" if i.readable else "No (unreadable)", "text")
+    problems = sift.apps.problems
+    row += 2
+    x.write(ws, row, 0, f"Problems found in the inputs ({len(problems)})", "subtitle")
+    row += 1
+    x.header(ws, row, ["Where", "Problem", "Severity", "Type"])
+    for p in problems:
+        row += 1
+        x.write(ws, row, 0, p.location(), "wrap")
+        x.write(ws, row, 1, p.message, "wrap")
+        x.write(ws, row, 2, p.severity, "text")
+        x.write(ws, row, 3, p.type, "text")
+    row += 2
+    x.write(ws, row, 0, "Notes on this workbook", "subtitle")
+    notes = late_notes()
+    row += 1
+    if not notes:
+        x.write(ws, row, 0, "All applicant text is written exactly as read.", "muted")
+    for note in notes:
+        x.write(ws, row, 0, "Text changed to fit Excel", "text")
+        x.write(ws, row, 1, note, "wrap")
+        row += 1
+    _print_setup(ws, role, None, landscape=False)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def write_xlsx(sift: Sift, out: BinaryIO, *, include_evidence: bool = False,
+               notes: list[str] | None = None) -> None:
+    """Write the panel's workbook to `out`.
+
+    Sheets: Shortlist (with the score distribution), Ranking, Breakdown, Evidence (the
+    shortlisted applicants', or everyone's with `include_evidence`), Role and Run.
+    Values changed to fit in a cell (characters Excel cannot store, text over its cell limit)
+    are listed on the Run sheet and appended to `notes`, one line each, for the caller to
+    show as warnings.
+    """
+    n = len(sift.apps.frame)
+    if n > MAX_ROWS - HEADER_ROW - 1:
+        raise OutputError(f"{n:,} applicants do not fit on one Excel sheet (at most "
+                          f"{MAX_ROWS - HEADER_ROW - 1:,}); write csv or json instead")
+    cols = _columns(sift)
+    picks, evidence_parts = _evidence_sheets(sift, cols, include_evidence)
+    wb = xlsxwriter.Workbook(out, WORKBOOK_OPTIONS)
+    try:
+        wb.set_properties({"title": f"Shortlist – {sift.role.id}",
+                           "comments": f"Created by shortlist {__version__}"})
+        x = ExcelText(wb, STYLES)
+        shortlist = wb.add_worksheet("Shortlist")
+        ranking = wb.add_worksheet("Ranking")
+        breakdown = wb.add_worksheet("Breakdown")
+        evidence = [wb.add_worksheet("Evidence" if s == 0 else f"Evidence ({s + 1})")
+                    for s in range(evidence_parts)]
+        role_ws = wb.add_worksheet("Role")
+        run = wb.add_worksheet("Run")
+        _write_shortlist(x, shortlist, sift, cols)
+        _write_ranking(x, ranking, sift, cols)
+        _write_breakdown(x, breakdown, sift, cols)
+        _write_evidence(x, evidence, sift, cols, picks, include_evidence)
+        _write_role(x, role_ws, sift)
+        _write_run(x, run, sift, lambda: x.notes)
+    finally:
+        wb.close()
+    if notes is not None:
+        notes.extend(x.notes)

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import Problem
 from ..role import Role, normalise_header
 from .blocks import Block, evidence_key_of, rating_key_of
-from .cells import cell_text, column_letter, is_blank, shorten
+from .cells import cell_text, column_letter, is_blank
 from .sources import Sheet
 
 HEADER_SEARCH_ROWS = 50
