@@ -97,4 +97,4 @@ def render_explanation(sift: Sift, data: dict[str, Any]) -> str:
                                       e["column"] and f"column {e['column']}") if x)
         lines.append(f"Error at {where}: {e['message']}")
     lines.append(data["decision"])
-    return "\n".join(lines) + "\n"
+    return "\n".join(line.rstrip() for line in lines) + "\n"
