@@ -16,6 +16,7 @@ so the cost is one `write_*` call per cell.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -113,11 +114,6 @@ def excel_text(text: str) -> tuple[str, int, int | None]:
             # A surrogate pair split by the cut is dropped whole.
             text = units[:keep].decode("utf-16-le", errors="ignore") + TRUNCATION_MARK
     return text, replaced, cut_from
-
-
-def needs_quote_prefix(text: str) -> bool:
-    """Text a spreadsheet would take for a formula if it were typed in."""
-    return text[:1] in _TRIGGERS
 
 
 class ExcelText:
@@ -429,8 +425,7 @@ def _write_shortlist(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
         row += 1
         x.write(ws, row, 0, "Nobody is shortlisted.", "muted")
     ws.freeze_panes(HEADER_ROW + 1, 0)
-    ws.autofilter(HEADER_ROW, 0, max(row, HEADER_ROW + 1) if picks else HEADER_ROW,
-                  len(head) - 1)
+    ws.autofilter(HEADER_ROW, 0, row if picks else HEADER_ROW, len(head) - 1)
     _write_distribution(x, ws, sift, cols, row + 2, len(head))
     # No repeated header: the distribution prints on a page of its own after the list.
     _print_setup(ws, role, None)
@@ -470,15 +465,24 @@ def _write_distribution(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, top: 
     for s, (_, key, _) in enumerate(series):
         mask = (status == key) & ~np.isnan(scores)
         counts[s] = np.bincount(bands[mask], minlength=SCORE_BANDS)
-    shortlisted = scores[(status == SHORTLISTED) & ~np.isnan(scores)]
-    cutoff = float(shortlisted.min()) if len(shortlisted) else None
+    # The cut-off is set by rank; guaranteed-interview claimants may be shortlisted below it.
+    top_n = sift.options.top
+    by_rank = np.asarray([sh and r is not None and r <= top_n
+                          for sh, r in zip(cols.shortlisted, cols.rank, strict=True)], dtype=bool)
+    by_rank &= ~np.isnan(scores)
+    cutoff = float(scores[by_rank].min()) if by_rank.any() else None
+    extra = int(np.sum(np.asarray(cols.shortlisted, dtype=bool))) - int(by_rank.sum())
 
     ws.set_h_pagebreaks([top])  # the distribution and its chart print on a page of their own
     x.write(ws, top, 0, "Score distribution", "subtitle")
     note = ("Applicants with a score (all but invalid ones) by score band; each band includes "
             "its lower bound and the last includes 100. ")
-    note += (f"Cut-off: the lowest shortlisted score is {cutoff:.2f}." if cutoff is not None
-             else "Nobody is shortlisted.")
+    if cutoff is not None:
+        note += f"Cut-off: the lowest score shortlisted by rank is {cutoff:.2f}"
+        note += (f"; {extra} more shortlisted under the guaranteed interview scheme."
+                 if extra else ".")
+    else:
+        note += "Nobody is shortlisted by rank."
     _merged(x, ws, top + 1, 0, width - 1, note, "wrap")
     head_row = top + 2
     x.height(ws, head_row, 45)
@@ -505,7 +509,7 @@ def _write_distribution(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, top: 
         })
     title = "Score distribution"
     if cutoff is not None:
-        title += f" (cut-off: lowest shortlisted score {cutoff:.2f})"
+        title += f" (cut-off {cutoff:.2f})"
     chart.set_title({"name": title, "name_font": {"size": 11}})
     chart.set_x_axis({"name": "Score band"})
     y_axis: dict[str, Any] = {"name": "Applicants", "min": 0, "num_format": "0",
@@ -635,13 +639,14 @@ def _write_breakdown(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
             else:
                 ws.write_string(row, first_c + j, "unreadable", bad)
     last = HEADER_ROW + max(n, 1)
+    unmet_cf = x.workbook.add_format(_UNMET_CF)
     for j, c in enumerate(role.criteria):
         col = first_c + j
         if c.essential and c.pass_level is not None:
             need = c.scale.points[c.scale.index_of(c.pass_level)]
             ws.conditional_format(HEADER_ROW + 1, col, last, col, {
                 "type": "cell", "criteria": "<", "value": need,
-                "format": x.workbook.add_format(_UNMET_CF), "stop_if_true": True})
+                "format": unmet_cf, "stop_if_true": True})
         ws.conditional_format(HEADER_ROW + 1, col, last, col, {
             "type": "3_color_scale",
             "min_type": "num", "min_value": 0, "min_color": "#FFFFFF",
@@ -806,8 +811,6 @@ def _write_role(x: ExcelText, ws: Any, sift: Sift) -> None:
 
 
 def _relative(path: str) -> str:
-    import os
-
     try:
         rel = os.path.relpath(path)
     except ValueError:
