@@ -77,6 +77,8 @@ def _load(role: str) -> Role:
     except RoleError as exc:
         fail(f"role file has {len(exc.problems)} problem(s):\n" + "\n".join(
             f"  {p}" for p in exc.problems))
+    except ShortlistError as exc:
+        fail(str(exc))
 
 
 def _version(value: bool) -> None:

@@ -37,7 +37,7 @@ def explain(sift: Sift, applicant_id: str) -> dict[str, Any]:
         rows.append(row)
     ties: list[str] = []
     if rec["rank"] is not None:
-        ranks, ids = sift.col("rank"), sift.col("applicant_id")
+        ranks, ids = sift.col("rank"), sift.field("applicant_id")
         ties = [str(ids[k]) for k in sift.order if k != i and ranks[k] == rec["rank"]]
     return {
         "applicant": rec,

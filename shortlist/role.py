@@ -26,6 +26,7 @@ ROLES_ENV = "SHORTLIST_ROLES"
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,19}$")
 ROLE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 TIE_BREAK_KEYS = ("desirable", "essential")
+RESERVED_FIELD_NAMES = frozenset({"file", "sheet", "row"})
 _SPACE = re.compile(r"\s+")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
@@ -434,6 +435,10 @@ def _build_fields(raw: list[Any], out: _Collector) -> list[Field]:
         _unknown_keys(table, _FIELD_KEYS, out, where)
         if name and not re.match(r"^[a-z][a-z0-9_]*$", name):
             out.add(f"is {name!r}; expected lower-case letters, digits and '_'", where, "name")
+        if name in RESERVED_FIELD_NAMES:
+            out.add(f"is {name!r}, which is kept for where each applicant was read "
+                    f"({', '.join(sorted(RESERVED_FIELD_NAMES))}); expected another name "
+                    "(the label can still say anything)", where, "name")
         if name in defined:
             out.add("is defined twice", where, "name")
         defined.add(name)
@@ -555,6 +560,10 @@ def _build_condition(raw: Any, fields: Mapping[str, Field], out: _Collector,
     if fields[name].monitoring:
         out.add(f"uses monitoring field {name!r}; monitoring data never affects a score",
                 where, "applies_if")
+        return None
+    if name == "guaranteed_interview":
+        out.add("uses 'guaranteed_interview'; a guaranteed-interview claim decides who is "
+                "interviewed, never which criteria apply", where, "applies_if")
         return None
     if not (isinstance(values, list) and values and all(isinstance(v, str) for v in values)):
         out.add(f"has in = {values!r}; expected a non-empty list of text", where, "applies_if")

@@ -35,8 +35,17 @@ class Sift:
     created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     _columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
+    def field(self, name: str) -> np.ndarray:
+        """An applicant field's values (a role field may share a name with a result column,
+        such as `rank` or `status`, so fields are read from the applications alone)."""
+        key = f"field:{name}"
+        if key not in self._columns:
+            self._columns[key] = self.apps.frame[name].to_numpy()
+        return self._columns[key]
+
     def col(self, name: str) -> np.ndarray:
-        """A column of the read, scored or ranked frames as a NumPy array (cached)."""
+        """A result column (scored, ranked, or read per criterion / source) as a NumPy
+        array (cached). Applicant fields: use `field`."""
         if name not in self._columns:
             for frame in (self.scored, self.ranked, self.apps.frame):
                 if name in frame:
@@ -96,9 +105,9 @@ class Sift:
 
     def record(self, i: int) -> dict[str, Any]:
         col = self.col
-        rec: dict[str, Any] = {"applicant_id": col("applicant_id")[i] or None}
+        rec: dict[str, Any] = {"applicant_id": self.field("applicant_id")[i] or None}
         if not self.anonymise:
-            rec["name"] = col("name")[i] or None
+            rec["name"] = self.field("name")[i] or None
         valid = bool(col("valid")[i])
         rank_value = col("rank")[i]
         rec.update({
@@ -115,8 +124,9 @@ class Sift:
             "criteria": {c.id: self.criterion_record(i, c) for c in self.role.criteria},
         })
         if not self.anonymise:
-            rec["guaranteed_interview"] = bool(col("guaranteed_interview")[i])
-            rec["fields"] = {f.name: col(f.name)[i] or None for f in self.role.scored_fields
+            rec["guaranteed_interview"] = bool(self.field("guaranteed_interview")[i])
+            rec["fields"] = {f.name: self.field(f.name)[i] or None
+                             for f in self.role.scored_fields
                              if f.name not in ("applicant_id", "name", "guaranteed_interview")}
         rec["source"] = {"file": col("file")[i], "sheet": col("sheet")[i],
                          "row": int(col("row")[i])}

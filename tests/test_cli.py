@@ -606,10 +606,6 @@ def test_no_traceback_for_bad_input(workdir: Path, args: list[str]) -> None:
         assert "Error: " in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: cli._load() catches RoleError only, so an unknown "
-                   "role id (RoleNotFound) escapes the rank/show/explain commands as an "
-                   "exception; only the console-script wrapper main() turns it into "
-                   "'Error: …'")
 @pytest.mark.parametrize(("command", "message"), [
     (["rank", "nope", "a.csv"], "Error: no role 'nope'; known roles in roles/: test-ds"),
     (["show", "nope"], "Error: no role 'nope'; known roles in roles/: test-ds"),

@@ -138,10 +138,6 @@ def test_column_matching(role: Role, header: str, key: str | None) -> None:
     assert ColumnMatcher(role).match(header) == key
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (SPEC deviation): SPEC says headers are matched "
-                   "with case, spaces and punctuation ignored, but a header whose id is run "
-                   "together with 'rating'/'evidence', split by a space, or in brackets is "
-                   "not matched")
 @pytest.mark.parametrize(("header", "key"), [
     ("E1Rating", "rating:E1"),
     ("E1Evidence", "evidence:E1"),
@@ -433,10 +429,6 @@ def test_folder_reads_every_spreadsheet(role: Role, tmp_path: Path) -> None:
     assert [i.file.rsplit("/", 1)[-1] for i in apps.inputs] == ["a.xlsx", "b.csv"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a folder's .txt/.tsv files are read as CSV "
-                   "spreadsheets, so a README.txt beside the applications makes the folder "
-                   "unreadable (rank exits 1) instead of being skipped with a warning like any "
-                   "other non-spreadsheet")
 def test_folder_text_notes_are_not_spreadsheets(role: Role, tmp_path: Path) -> None:
     folder = tmp_path / "apps"
     write_applicants(folder / "a.csv", [passing("A1")])

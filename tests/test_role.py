@@ -400,10 +400,6 @@ def test_find_role_reports_problems_of_a_bad_role(tmp_path: Path,
     assert only(info.value.problems).field == "scale"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: applies_if on the built-in guaranteed_interview "
-                   "field is accepted on load, then scoring crashes with TypeError "
-                   "(normalise_value(bool)); the scheme is a disability-related claim, so it "
-                   "should be refused like a monitoring field")
 def test_applies_if_on_guaranteed_interview_is_refused(tmp_path: Path) -> None:
     change = set_in("D2", "applies_if", {"field": "guaranteed_interview", "in": ["Yes"]})
     p = only(problems_of(tmp_path, change))

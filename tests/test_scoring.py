@@ -336,11 +336,6 @@ def test_alias_rating(role: Role, tmp_path: Path) -> None:
     assert rec["criteria"]["E2"]["rating"] == "Fair"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a role field named like an internal column "
-                   "(rank, status, row, file…) is accepted, then clashes with it: 'rank' shows "
-                   "the ranking number as the field's value and --format json crashes "
-                   "(np.int64 is not JSON serialisable); 'row' crashes the sift (ValueError); "
-                   "'file' replaces the applicant's source file; 'status' shows the status")
 @pytest.mark.parametrize("name", ["rank", "status", "row", "file"])
 def test_field_named_like_an_output_column(tmp_path: Path, name: str) -> None:
     import json

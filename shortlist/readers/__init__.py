@@ -22,7 +22,7 @@ from ..role import YES_NO, Role
 from .blocks import Block, evidence_key_of, rating_key_of
 from .cells import cell_text, rating_key, shorten
 from .form import find_form_header, read_form
-from .sources import SUPPORTED_SUFFIXES, Sheet, Unreadable, load_sheets
+from .sources import FOLDER_SUFFIXES, SUPPORTED_SUFFIXES, Sheet, Unreadable, load_sheets
 from .table import ColumnMatcher, find_header, read_table
 
 __all__ = ["Applications", "InputSummary", "expand_inputs", "read_applications",
@@ -101,12 +101,13 @@ def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
             for child in sorted(p.iterdir()):
                 if child.name.startswith((".", "~$")) or not child.is_file():
                     continue
-                if child.suffix.lower() in SUPPORTED_SUFFIXES:
+                if child.suffix.lower() in FOLDER_SUFFIXES:
                     found.append(child)
                 else:
                     notes.append(Problem(
                         "not-a-spreadsheet", "is not a spreadsheet (.xlsx, .xlsm, .xls, .ods, "
-                        ".csv); skipped", _display(child), severity="warning"))
+                        ".csv); skipped (name a .txt file on its own to read it as CSV)",
+                        _display(child), severity="warning"))
             if not found:
                 raise InputNotFound(f"folder {raw} holds no spreadsheets (.xlsx, .xlsm, .xls, "
                                     ".ods, .csv)")
@@ -367,7 +368,8 @@ def _check_duplicate_ids(ids: list[str], cells: list[tuple[Block, int, Any]],
     groups: dict[str, list[int]] = {}
     for k, applicant_id in enumerate(ids):
         if not applicant_id:
-            if not any(p.type in ("missing-value", "missing-column") for p in errors[k]):
+            if not any(p.type in ("missing-value", "missing-column", "missing-field")
+                       for p in errors[k]):
                 b, i, _ = cells[k]
                 errors[k].append(b.problem(
                     "missing-value", "Applicant ID is blank; every applicant needs one",

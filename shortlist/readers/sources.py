@@ -14,6 +14,8 @@ from ..errors import Problem
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 SUPPORTED_SUFFIXES = WORKBOOK_SUFFIXES | TEXT_SUFFIXES
+#: What a folder contributes: a .txt file in a folder is more likely a note than a CSV.
+FOLDER_SUFFIXES = WORKBOOK_SUFFIXES | {".csv", ".tsv"}
 DELIMITERS = (",", ";", "\t")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 

@@ -16,7 +16,9 @@ HEADER_SEARCH_ROWS = 50
 _RATING_WORDS = {"", "rating", "selfrating", "yourrating", "selfassessment", "score", "level"}
 _EVIDENCE_WORDS = {"evidence", "yourevidence", "supportingevidence", "evidencetext",
                    "example", "examples"}
+_EVIDENCE_ENDINGS = ("evidence", "yourevidence", "supportingevidence")
 _SEPARATOR = re.compile(r"^\s*[-–—:.)\]]")
+_TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 @dataclass
@@ -43,43 +45,56 @@ class ColumnMatcher:
     def __init__(self, role: Role):
         self.role = role
         self.field_headers: dict[str, str] = {}
+        self.primary_headers: set[str] = set()  # a field's own name or label (not an alias)
         for f in role.fields:
             for h in f.headers():
                 self.field_headers[h] = f.name
-        self.ids = sorted((c.id for c in role.criteria), key=len, reverse=True)
+            self.primary_headers |= {normalise_header(f.name), normalise_header(f.label)}
+        by_length = sorted((c.id for c in role.criteria), key=len, reverse=True)
+        self.ids = [(cid, normalise_header(cid)) for cid in by_length]
         self.texts = {normalise_header(c.text): c.id for c in role.criteria}
 
     def match(self, header: str) -> str | None:
+        """The key a header names (a field name, `rating:ID` or `evidence:ID`), or None.
+
+        A trailing note in brackets ("E1 evidence (max 250 words)") is ignored if the
+        header does not match with it.
+        """
         raw = " ".join(header.split())
+        key = self._match(raw)
+        if key is None and _TRAILING_NOTE.search(raw):
+            key = self._match(_TRAILING_NOTE.sub("", raw))
+        return key
+
+    def _match(self, raw: str) -> str | None:
         norm = normalise_header(raw)
         if not norm:
             return None
         if norm in self.field_headers:
             return self.field_headers[norm]
+        # The id then "rating"/"evidence", however spaced, cased or bracketed: "E1 rating",
+        # "E1Evidence", "(E1) rating", "E 1 rating".
+        for cid, nid in self.ids:
+            if norm.startswith(nid):
+                rest = norm[len(nid):]
+                if rest in _RATING_WORDS:
+                    return rating_key_of(cid)
+                if rest in _EVIDENCE_WORDS or any(rest.endswith(w) for w in _EVIDENCE_ENDINGS):
+                    return evidence_key_of(cid)
+        # "E1 - <any text>": the id, a separator, then anything.
         folded = raw.casefold()
-        for cid in self.ids:
+        for cid, _ in self.ids:
             c = cid.casefold()
-            if folded.startswith(c) and (len(folded) == len(c) or not folded[len(c)].isalnum()):
-                return self._by_rest(cid, raw[len(c):])
+            if folded.startswith(c) and _SEPARATOR.match(raw[len(c):]):
+                return rating_key_of(cid)
+        # The criterion's full text, optionally followed by "rating" or "evidence".
         for text_norm, cid in self.texts.items():
-            if norm == text_norm:
-                return rating_key_of(cid)
-            if norm.startswith(text_norm) and norm[len(text_norm):] in _EVIDENCE_WORDS:
-                return evidence_key_of(cid)
-            if norm.startswith(text_norm) and norm[len(text_norm):] in _RATING_WORDS:
-                return rating_key_of(cid)
-        return None
-
-    def _by_rest(self, cid: str, rest: str) -> str | None:
-        rest_norm = normalise_header(rest)
-        if rest_norm in _RATING_WORDS:
-            return rating_key_of(cid)
-        if rest_norm in _EVIDENCE_WORDS:
-            return evidence_key_of(cid)
-        if any(rest_norm.endswith(w) for w in _EVIDENCE_WORDS - {"example"}):
-            return evidence_key_of(cid)
-        if _SEPARATOR.match(rest):
-            return rating_key_of(cid)  # "E1 - <any text>"
+            if norm.startswith(text_norm):
+                rest = norm[len(text_norm):]
+                if rest in _RATING_WORDS:
+                    return rating_key_of(cid)
+                if rest in _EVIDENCE_WORDS:
+                    return evidence_key_of(cid)
         return None
 
     def match_row(self, row_index: int, cells: list[Any]) -> HeaderMatch:
@@ -94,6 +109,14 @@ class ColumnMatcher:
             else:
                 by_key.setdefault(key, []).append(j)
         for key, cols in by_key.items():
+            if len(cols) > 1 and not key.startswith(("rating:", "evidence:")):
+                # "Applicant ID" beside a form tool's own "ID": a field's name or label
+                # beats an alias, so the alias column is simply not used.
+                primary = [j for j in cols
+                           if normalise_header(cell_text(cells[j])) in self.primary_headers]
+                if len(primary) == 1:
+                    found.unmatched.extend(j for j in cols if j != primary[0])
+                    cols = primary
             if len(cols) > 1:
                 found.clashes.append((key, cols))
             found.keys[cols[0]] = key

@@ -1,0 +1,1887 @@
+"""Pre-flight guard: look at a spreadsheet cheaply before python-calamine is allowed to open it.
+
+python-calamine is fast and tolerant, but some crafted files make it misbehave in ways no
+``try``/``except`` can catch: a tiny xlsx with one cell at ``XFD1048576`` makes it allocate the
+whole used range (17 billion cells) and the process **aborts**; zip bombs and repeated-cell
+bombs exhaust memory; entity bombs and external entities attack whatever XML parser comes next.
+:func:`inspect_file` checks a file for all of these with bounded memory and without trusting
+anything the file declares about itself, and returns located :class:`~shortlist.errors.Problem`
+values. An empty list means calamine may open the file.
+
+What is checked, by container:
+
+* every file: existence, size, emptiness, and what the bytes really are compared with the
+  extension (an ``.xlsx`` that is a CSV, an OLE ``.xls``, an HTML page, random bytes…);
+* zip containers (xlsx, xlsm, xlsb, ods): the central directory before anything is
+  decompressed (member count, declared sizes, compression ratios, overlapping members,
+  encrypted or exotic members, truncation), then a streamed pass over the parts calamine reads:
+  XML prologs for ``<!DOCTYPE``/``<!ENTITY`` (entity bombs, XXE), worksheets for their real used
+  range (cell references, rows and cells without ``r=`` counted as calamine counts them — the
+  ``<dimension>`` element is ignored because it can lie), the shared-string table and sheets
+  for over-long text and for text multiplied by repeated references, and ODS ``content.xml``
+  for ``number-rows-repeated`` / ``number-columns-repeated`` expansion (only repeats of
+  non-empty cells and rows count: LibreOffice pads every sheet with empty repeats);
+* OLE compound files: the directory is parsed (bounded) to tell an encrypted OOXML package
+  (``EncryptedPackage`` stream) from an ``.xls`` workbook; ``.xls`` workbooks are walked record
+  by record for ``FILEPASS`` (password), the shared-string count, declared dimensions and the
+  cells' real positions;
+* text files named as spreadsheets are described ("really a CSV file", "an HTML page").
+
+The used range is measured from A1 (rows × columns up to the furthest non-empty cell), as a
+reader that reports Excel row numbers or pads to A1 would allocate it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import mmap
+import posixpath
+import queue
+import re
+import stat
+import struct
+import threading
+import zipfile
+import zlib
+from array import array
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from shortlist.errors import Problem
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "FileKind",
+    "Limits",
+    "detect_kind",
+    "inspect_file",
+]
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Ceilings applied by :func:`inspect_file`; every one can be raised for a batch run.
+
+    The defaults are sized for applicant workbooks (hundreds to a few thousand rows, tens to
+    a couple of hundred columns) with two orders of magnitude of headroom, while keeping the
+    worst file that passes well inside a laptop's memory.
+    """
+
+    #: Largest file accepted at all (compressed size on disk).
+    max_file_bytes: int = 512 * MiB
+    #: Total *declared* uncompressed size of all members of a zip container.
+    max_uncompressed_bytes: int = 1 * GiB
+    #: Declared uncompressed size of any single member.
+    max_member_bytes: int = 512 * MiB
+    #: Uncompressed/compressed ratio allowed for members of at least `ratio_min_bytes`.
+    #: Real sheet XML deflates 5-30x; zip bombs reach 1,000x with deflate.
+    max_compression_ratio: float = 200.0
+    #: Members smaller than this (uncompressed) are exempt from the ratio test.
+    ratio_min_bytes: int = 1 * MiB
+    #: Members of a zip container (an xlsx has 10-50; thousands means something is wrong).
+    max_members: int = 10_000
+    #: Rows of any sheet's used range (Excel's own maximum).
+    max_rows: int = 1_048_576
+    #: Columns of any sheet's used range (Excel's own maximum, XFD).
+    max_columns: int = 16_384
+    #: Cells (rows × columns, counted from A1) of any sheet's used range. calamine holds
+    #: 32 bytes per cell of the used range, so 10 million cells is ~320 MB before any Python
+    #: object exists.
+    max_cells: int = 10_000_000
+    #: Characters in one run of text (one cell, one shared string, one attribute).
+    #: Excel itself stops at 32,767; LibreOffice and other tools allow more.
+    max_cell_chars: int = 1_000_000
+    #: Characters the file would expand to through repetition: shared strings times the cells
+    #: that reference them, ODS repeated non-empty cells/rows, ODS ``<text:s text:c=…>``.
+    max_expanded_chars: int = 256 * MiB
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """What a file's bytes really are, whatever its name says."""
+
+    #: ``xlsx`` (also xlsm), ``xlsb``, ``ods``, ``xls``, ``csv`` (any text), ``encrypted-ooxml``,
+    #: ``biff4`` (Excel 2-4), ``html``, ``spreadsheetml-2003``, ``xml``, ``zip``, ``ole``,
+    #: ``docx``, ``pptx``, ``odf``, ``doc``, ``pdf``, ``image``, ``archive``, ``empty``,
+    #: ``binary``.
+    kind: str
+    #: For messages, e.g. "an OpenDocument spreadsheet (.ods)".
+    description: str
+
+
+# --------------------------------------------------------------------------------------------
+# Problem types (stable slugs scripts may match on)
+
+ZIP_BOMB = "zip-bomb"
+XML_ENTITIES = "xml-entities"
+SHEET_TOO_LARGE = "sheet-too-large"
+CELL_TOO_LARGE = "cell-too-large"
+TEXT_TOO_LARGE = "text-too-large"
+PASSWORD_PROTECTED = "password-protected"
+NOT_A_SPREADSHEET = "not-a-spreadsheet"
+EMPTY_FILE = "empty-file"
+WRONG_EXTENSION = "wrong-extension"
+TRUNCATED_FILE = "truncated-file"
+CORRUPT_FILE = "corrupt-file"
+FILE_TOO_LARGE = "file-too-large"
+UNSUPPORTED_FORMAT = "unsupported-format"
+UNREADABLE_FILE = "unreadable-file"
+
+_CHUNK = 8 * MiB  # decompressed bytes handled at a time
+_PROLOG_BYTES = 256 * KiB  # how much of an XML part is read to check its prolog
+_SMALL_PART_CAP = 16 * MiB  # workbook.xml, rels, manifest: read whole only below this
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+_EXPECTED_KINDS: dict[str, frozenset[str]] = {
+    ".xlsx": frozenset({"xlsx"}),
+    ".xlsm": frozenset({"xlsx"}),
+    ".xlsb": frozenset({"xlsb"}),
+    ".ods": frozenset({"ods"}),
+    ".xls": frozenset({"xls"}),
+    ".csv": frozenset({"csv"}),
+    ".tsv": frozenset({"csv"}),
+    ".txt": frozenset({"csv"}),
+}
+
+_KIND_TEXT = {
+    "xlsx": "an Excel workbook (.xlsx)",
+    "xlsb": "an Excel binary workbook (.xlsb)",
+    "ods": "an OpenDocument spreadsheet (.ods)",
+    "xls": "an Excel 97-2003 workbook (.xls)",
+    "csv": "a CSV/text file",
+    "encrypted-ooxml": "a password-encrypted Excel workbook",
+}
+
+
+def _fmt(n: int) -> str:
+    return f"{n:,}"
+
+
+def _col_letters(n: int) -> str:
+    """1 → A, 26 → Z, 27 → AA, 16384 → XFD."""
+    out = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out or "?"
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ch - 64)
+    return n
+
+
+class _Stop(Exception):
+    """Raised inside a scan once a fatal problem has been recorded for the current part."""
+
+
+class _Broken(Exception):
+    """A container structure is damaged; carries the problem type and message."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+
+
+def inspect_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[Problem]:
+    """Check `path` before calamine opens it; return the problems found (empty: safe to open).
+
+    Never raises for anything a file contains; never decompresses more than the declared sizes
+    allow; never holds more than a few chunks of decompressed data in memory.
+    """
+    return _Inspector(Path(path), limits).run()
+
+
+def detect_kind(path: Path) -> FileKind:
+    """Say what a file really is from its bytes (cheap: reads the head, the zip directory or
+    the OLE directory, never a whole part). Raises ``OSError`` if the file cannot be read."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size == 0:
+        return FileKind("empty", "an empty file")
+    with path.open("rb") as fh:
+        head = fh.read(64 * KiB)
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                return _classify_zip(zf)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
+            return FileKind("zip", "a damaged zip archive")
+    if head.startswith(_OLE_MAGIC):
+        try:
+            with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                return _classify_ole(_Cfb(mm, size))
+        except _Broken:
+            return FileKind("ole", "a damaged OLE compound file")
+    return _classify_bytes(head)
+
+
+# --------------------------------------------------------------------------------------------
+# Sniffing
+
+
+def _classify_bytes(head: bytes) -> FileKind:
+    """Classify a file that is neither a zip nor an OLE compound file, from its first bytes."""
+    magic: list[tuple[bytes, str, str]] = [
+        (b"%PDF", "pdf", "a PDF document"),
+        (b"\x89PNG", "image", "a PNG image"),
+        (b"\xff\xd8\xff", "image", "a JPEG image"),
+        (b"GIF8", "image", "a GIF image"),
+        (b"Rar!", "archive", "a RAR archive"),
+        (b"7z\xbc\xaf", "archive", "a 7-Zip archive"),
+        (b"\x1f\x8b", "archive", "a gzip archive"),
+        (b"{\\rtf", "rtf", "an RTF document"),
+    ]
+    for prefix, kind, label in magic:
+        if head.startswith(prefix):
+            return FileKind(kind, label)
+    # Excel 2.x-4.x worksheets are bare BIFF records (no OLE container): BOF record first.
+    if len(head) >= 8 and head[0] == 0x09 and head[1] in (0x00, 0x02, 0x04, 0x08):
+        ln = head[2] | head[3] << 8
+        if 4 <= ln <= 20:
+            return FileKind("biff4", "an Excel 2.x-4.x worksheet (pre-1997 format)")
+    text = _as_text(head)
+    if text is None:
+        return FileKind("binary", "unrecognised binary data")
+    probe = text.lstrip("\ufeff \t\r\n").lower()
+    if probe.startswith("<"):
+        if "urn:schemas-microsoft-com:office:spreadsheet" in probe:
+            return FileKind("spreadsheetml-2003", "an Excel 2003 XML spreadsheet")
+        if probe.startswith(("<!doctype html", "<html", "<table", "<head", "<body", "<meta")) or (
+            "<html" in probe[:2048]
+        ):
+            return FileKind("html", "an HTML page")
+        return FileKind("xml", "an XML document")
+    return FileKind("csv", "a CSV/text file")
+
+
+def _as_text(head: bytes) -> str | None:
+    """Decode the head of a file if it is plausibly text (UTF-8, UTF-16 with BOM, cp1252)."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return head.decode("utf-16", errors="replace")
+    if b"\x00" in head:
+        return None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # a character cut by the read boundary
+            text = head[: exc.start].decode("utf-8")
+        else:
+            text = head.decode("cp1252", errors="replace")
+    controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\t\r\n\f")
+    if controls > max(2, len(text[:4096]) // 100):
+        return None
+    return text
+
+
+def _preview(head: bytes) -> str:
+    text = _as_text(head) or ""
+    line = text.lstrip("\ufeff \t\r\n").splitlines()[0] if text.strip() else ""
+    line = "".join(ch if ch.isprintable() else " " for ch in line).strip()
+    return line if len(line) <= 80 else line[:77] + "..."
+
+
+def _part_key(info: zipfile.ZipInfo) -> str:
+    """Name used to match parts: lower case, with Windows backslashes made slashes (calamine's
+    zip reader finds ``xl\\workbook.xml`` as ``xl/workbook.xml``)."""
+    return info.filename.replace("\\", "/").lower()
+
+
+def _classify_zip(zf: zipfile.ZipFile) -> FileKind:
+    names = {_part_key(info): info for info in zf.infolist()}
+    if "mimetype" in names:
+        try:
+            mime = _read_capped(zf, names["mimetype"], 256).decode("ascii", "replace").strip()
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError,
+                NotImplementedError):
+            mime = ""
+        if mime.startswith("application/vnd.oasis.opendocument.spreadsheet"):
+            return FileKind("ods", _KIND_TEXT["ods"])
+        if mime.startswith("application/vnd.oasis.opendocument."):
+            what = mime.rsplit(".", 1)[-1].split("-")[0]
+            return FileKind("odf", f"an OpenDocument {what} document, not a spreadsheet")
+    if "content.xml" in names and "meta-inf/manifest.xml" in names:
+        return FileKind("ods", _KIND_TEXT["ods"])
+    if "xl/workbook.bin" in names:
+        return FileKind("xlsb", _KIND_TEXT["xlsb"])
+    if "xl/workbook.xml" in names or _office_document_target(zf, names).endswith("workbook.xml"):
+        return FileKind("xlsx", _KIND_TEXT["xlsx"])
+    if "word/document.xml" in names:
+        return FileKind("docx", "a Word document (.docx)")
+    if "ppt/presentation.xml" in names:
+        return FileKind("pptx", "a PowerPoint presentation (.pptx)")
+    if not names:
+        return FileKind("zip", "an empty zip archive")
+    return FileKind("zip", "a zip archive that holds no spreadsheet")
+
+
+def _classify_ole(cfb: _Cfb) -> FileKind:
+    names = {e.name.lower() for e in cfb.entries if e.kind in (1, 2)}
+    if "encryptedpackage" in names:
+        return FileKind("encrypted-ooxml", _KIND_TEXT["encrypted-ooxml"])
+    if "workbook" in names or "book" in names:
+        return FileKind("xls", _KIND_TEXT["xls"])
+    if "worddocument" in names:
+        return FileKind("doc", "a Word 97-2003 document (.doc)")
+    if "powerpoint document" in names:
+        return FileKind("ppt", "a PowerPoint 97-2003 presentation (.ppt)")
+    return FileKind("ole", "an OLE compound document that holds no workbook")
+
+
+# --------------------------------------------------------------------------------------------
+# Small zip helpers
+
+
+def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
+    with zf.open(info) as fh:
+        return fh.read(cap)
+
+
+def _office_document_target(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> str:
+    """Target of the package's officeDocument relationship (``xl/workbook.xml`` normally)."""
+    info = names.get("_rels/.rels")
+    if info is None or info.file_size > _SMALL_PART_CAP:
+        return ""
+    try:
+        data = _read_capped(zf, info, _SMALL_PART_CAP)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError,
+            NotImplementedError):
+        return ""
+    for attrs in _REL_RE.findall(data):
+        typ = _attr(attrs, b"Type") or ""
+        if typ.endswith("/officeDocument"):
+            return _join_target("", _attr(attrs, b"Target") or "").lower()
+    return ""
+
+
+_REL_RE = re.compile(rb"<(?:[\w.\-]+:)?Relationship\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_SHEET_RE = re.compile(rb"<(?:[\w.\-]+:)?sheet\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+
+
+def _attr(attrs: bytes, name: bytes) -> str | None:
+    """Value of attribute `name` (exact qualified name, or any prefix when `name` has none)."""
+    pat = _attr_pattern(name)
+    m = pat.search(attrs)
+    if m is None:
+        return None
+    raw = m.group(1) if m.group(1) is not None else m.group(2)
+    return html.unescape(raw.decode("utf-8", "replace"))
+
+
+@lru_cache(maxsize=64)
+def _attr_pattern(name: bytes) -> re.Pattern[bytes]:
+    return re.compile(
+        rb"(?:^|\s)" + re.escape(name) + rb"\s*=\s*(?:\"([^\"]*)\"|'([^']*)')"
+    )
+
+
+def _join_target(base_dir: str, target: str) -> str:
+    target = target.replace("\\", "/")
+    if target.startswith("/"):
+        joined = target.lstrip("/")
+    else:
+        joined = posixpath.join(base_dir, target) if base_dir else target
+    return posixpath.normpath(joined).lstrip("/")
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming an XML part
+
+
+def _decoded_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Generator[bytes, None, None]:
+    """Decompressed content of a part in chunks, transcoded to UTF-8 if it is UTF-16."""
+    with zf.open(info) as fh:
+        first = fh.read(_CHUNK)
+        if not first:
+            return
+        decoder: codecs.IncrementalDecoder | None = None
+        if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+        elif first.startswith(b"<\x00"):
+            decoder = codecs.getincrementaldecoder("utf-16-le")(errors="replace")
+        elif first.startswith(b"\x00<"):
+            decoder = codecs.getincrementaldecoder("utf-16-be")(errors="replace")
+        chunk = first
+        while chunk:
+            if decoder is None:
+                yield chunk
+            else:
+                yield decoder.decode(chunk).encode("utf-8")
+            chunk = fh.read(_CHUNK)
+        if decoder is not None:
+            tail = decoder.decode(b"", final=True).encode("utf-8")
+            if tail:
+                yield tail
+
+
+def _prefetched(chunks: Generator[bytes, None, None]) -> Iterator[bytes]:
+    """Run `chunks` one step ahead in a worker thread.
+
+    zlib releases the GIL while it inflates, so the next chunk is decompressed while the
+    regular expressions scan this one (they hold the GIL). At most two chunks wait in the
+    queue. The worker is always stopped and joined before this generator finishes.
+    """
+    box: queue.Queue[tuple[bytes | None, BaseException | None]] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item: tuple[bytes | None, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for chunk in chunks:
+                if not put((chunk, None)):
+                    break
+            else:
+                put((None, None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put((None, exc))
+        finally:
+            chunks.close()
+
+    worker = threading.Thread(target=work, name="shortlist-guard-inflate", daemon=True)
+    worker.start()
+    try:
+        while True:
+            chunk, error = box.get()
+            if error is not None:
+                raise error
+            if chunk is None:
+                return
+            yield chunk
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _part_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """Decoded chunks of a part; large parts are decompressed ahead in a worker thread."""
+    if info.file_size > 2 * _CHUNK:
+        return _prefetched(_decoded_chunks(zf, info))
+    return _decoded_chunks(zf, info)
+
+
+def _pieces(chunks: Iterator[bytes], flush_at: int) -> Iterator[bytes]:
+    """Re-cut chunks so that no tag is split: each piece ends just before a ``<``.
+
+    A piece with no ``<`` at all is only held back up to `flush_at` bytes, so one enormous
+    text run or tag cannot make the carry grow without bound (it is then measured as a run).
+    """
+    carry = b""
+    for data in chunks:
+        buf = carry + data if carry else data
+        cut = buf.rfind(b"<")
+        if cut <= 0:
+            if len(buf) >= flush_at:
+                yield buf
+                carry = b""
+            else:
+                carry = buf
+            continue
+        yield buf[:cut]
+        carry = buf[cut:]
+    if carry:
+        yield carry
+
+
+_WS = re.compile(rb"[ \t\r\n]*")
+
+
+def _prolog_problem(data: bytes, complete: bool) -> tuple[str, str] | None:
+    """Look at an XML part's prolog (before the root element) for a DOCTYPE or ENTITY.
+
+    Returns ``(kind, detail)`` with kind ``entities``, ``external``, ``doctype`` or
+    ``unfinished`` (the prolog runs past what was read), or None.
+    """
+    i = 3 if data.startswith(codecs.BOM_UTF8) else 0
+    n = len(data)
+    while True:
+        m = _WS.match(data, i)
+        i = m.end() if m else i
+        if i >= n:
+            return None if complete else ("unfinished", "")
+        if data.startswith(b"<?", i):
+            j = data.find(b"?>", i + 2)
+            if j < 0:
+                return None if complete else ("unfinished", "")
+            i = j + 2
+            continue
+        if data.startswith(b"<!--", i):
+            j = data.find(b"-->", i + 4)
+            if j < 0:
+                return None if complete else ("unfinished", "")
+            i = j + 3
+            continue
+        if data.startswith(b"<!", i):
+            keyword = data[i + 2 : i + 9].upper()
+            if not (keyword.startswith(b"DOCTYPE") or keyword.startswith(b"ENTITY")):
+                return None
+            decl = data[i : i + 1 * MiB]
+            head_end = decl.find(b">")
+            bracket = decl.find(b"[")
+            has_subset = bracket != -1 and (head_end == -1 or bracket < head_end)
+            upper = decl.upper()
+            if b"<!ENTITY" in upper or keyword.startswith(b"ENTITY"):
+                return ("entities", decl[:60].decode("utf-8", "replace"))
+            head = upper[: head_end if head_end != -1 else 4096]
+            if b"SYSTEM" in head or b"PUBLIC" in head:
+                return ("external" if not has_subset else "entities",
+                        decl[:60].decode("utf-8", "replace"))
+            return ("doctype", decl[:60].decode("utf-8", "replace"))
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# xlsx worksheet scanning
+
+_TAIL = rb"(?:[^>\"']|\"[^\"]*\"|'[^']*')*"  # rest of a start tag, quote-aware
+_REF_AT = re.compile(rb'<c r="([A-Za-z]+)(\d+)"' + _TAIL + rb"(?<!/)>")
+_BAD_C = re.compile(rb'<c(?! r=")[\s/>]')  # a cell tag not starting with r="…"
+_PREFIXED_C = re.compile(rb":c[\s/>]")
+_SLOW_TAG = re.compile(rb"<(/?)(?:[\w.\-]+:)?(row|c)(?=[\s/>])(" + _TAIL + rb")>")
+_SLOW_TAG_START = re.compile(rb"<(?:[\w.\-]+:)?(?:row|c)(?=[\s/>])")
+_R_ATTR = re.compile(rb"(?:^|\s)r\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_CELL_REF = re.compile(rb"([A-Za-z]+)(\d+)")
+_ROW_REF = re.compile(rb"[A-Za-z]*(\d+)")
+_T_S = re.compile(rb"""t\s*=\s*(?:"s"|'s')""")
+_S_REF = re.compile(
+    rb"""t\s*=\s*(?:"s"|'s')""" + _TAIL + rb">\s*(?:<(?:[\w.\-]+:)?f\b" + _TAIL
+    + rb"/>\s*|<(?:[\w.\-]+:)?f\b" + _TAIL + rb">[^<]*</(?:[\w.\-]+:)?f\s*>\s*)?"
+    rb"<(?:[\w.\-]+:)?v\s*>\s*(\d+)\s*<"
+)
+
+
+def _gt_digits(n: int) -> bytes:
+    """Regex for a decimal string (leading zeros allowed) whose value is greater than n."""
+    s = str(n).encode()
+    k = len(s)
+    alts = [rb"[1-9]\d{%d,}" % k]
+    for i in range(k):
+        d = s[i] - 48
+        if d < 9:
+            alts.append(s[:i] + b"[%d-9]" % (d + 1) + (rb"\d{%d}" % (k - i - 1)))
+    return rb"0*+(?:" + b"|".join(alts) + rb")"
+
+
+def _gt_letters(col: int) -> bytes:
+    """Regex for column letters (either case) whose column number is greater than col."""
+    if col <= 0:
+        return rb"[A-Za-z]+"
+    s = _col_letters(col).encode()
+    k = len(s)
+    alts = [rb"[A-Za-z]{%d,}" % (k + 1)]
+    for i in range(k):
+        ch = s[i]
+        if ch < ord("Z"):
+            nxt = bytes([ch + 1])
+            cls = b"[" + nxt + b"-Z" + nxt.lower() + b"-z]"
+            prefix = b"".join(b"[" + bytes([c]) + bytes([c]).lower() + b"]" for c in s[:i])
+            alts.append(prefix + cls + (rb"[A-Za-z]{%d}" % (k - i - 1)))
+    return rb"(?:" + b"|".join(alts) + rb")"
+
+
+@lru_cache(maxsize=512)
+def _gt_pattern(row: int, col: int) -> re.Pattern[bytes]:
+    """Non-empty ``<c r="…">`` cells whose row is beyond `row` or whose column is beyond `col`."""
+    return re.compile(
+        rb'<c r="(?:' + _gt_letters(col) + rb"\d++|[A-Za-z]++" + _gt_digits(row) + rb')"'
+        + _TAIL + rb"(?<!/)>"
+    )
+
+
+class _Range:
+    """Furthest non-empty cell seen so far, and the first limit it broke."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.rows = 0
+        self.cols = 0
+        self.broken: tuple[str, int, int] | None = None  # (message, row, col)
+
+    def add(self, row: int, col: int) -> bool:
+        """Record a non-empty cell (1-based); return True once a limit is broken."""
+        if row > self.rows:
+            self.rows = row
+        if col > self.cols:
+            self.cols = col
+        lim = self.limits
+        if self.rows > lim.max_rows or self.cols > lim.max_columns or (
+            self.rows * self.cols > lim.max_cells
+        ):
+            self.broken = (self.describe(), row, col)
+            return True
+        return False
+
+    def describe(self) -> str:
+        lim = self.limits
+        rows, cols = self.rows, self.cols
+        size = (f"A1:{_col_letters(cols)}{rows} ({_fmt(rows)} rows × {_fmt(cols)} columns"
+                f" = {_fmt(rows * cols)} cells)")
+        if rows > lim.max_rows:
+            why = f"more than {_fmt(lim.max_rows)} rows"
+        elif cols > lim.max_columns:
+            why = f"more than {_fmt(lim.max_columns)} columns"
+        else:
+            why = f"more than {_fmt(lim.max_cells)} cells"
+        return (f"the used range reaches {size}, {why}; opening it would need memory for "
+                f"every cell of that range. Remove the stray far-away cells (or copy the "
+                f"applicant table into a new workbook) and try again")
+
+
+class _LongRuns:
+    """Finds text runs (between ``<`` characters) longer than the cell limit, cheaply."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(limit, 2)
+        self.block = max(self.limit // 2, 1)
+        self.carry = 0  # bytes since the last '<' at the end of the previous piece
+        self.found: tuple[int, int, int] | None = None  # (chars, start, end) in the piece
+
+    def check(self, piece: bytes) -> bool:
+        """Return True if `piece` (with the carry) holds a run over the limit."""
+        first = piece.find(b"<")
+        if first == -1:
+            self.carry += len(piece)
+            if self.carry > self.limit:
+                self.found = (self.carry, 0, len(piece))
+                return True
+            return False
+        if self.carry + first > self.limit:
+            self.found = (self.carry + first, 0, first)
+            return True
+        n = len(piece)
+        b = self.block
+        i = first
+        while i < n:
+            if piece.find(b"<", i, i + b) == -1 and i + b <= n:
+                start = piece.rfind(b"<", 0, i) + 1
+                end = piece.find(b"<", i + b)
+                end = n if end == -1 else end
+                if end - start > self.limit:
+                    chars = len(piece[start:end].decode("utf-8", "replace"))
+                    if chars > self.limit:
+                        self.found = (chars, start, end)
+                        return True
+                i = end
+            else:
+                i += b
+        self.carry = n - piece.rfind(b"<") - 1
+        return False
+
+
+@dataclass
+class _SstInfo:
+    count: int = 0  # number of <si> elements
+    longest: int = 0  # bytes of the longest <si> element
+    lengths: array[int] | None = None  # bytes per calamine string index (exact mode only)
+
+
+# --------------------------------------------------------------------------------------------
+# ODS content.xml scanning
+
+_ODS_TAG = re.compile(
+    rb"<(/?)(table:table-row|table:table-cell|table:covered-table-cell|table:table|text:s)"
+    rb"(?=[\s/>])(" + _TAIL + rb")>"
+)
+_ROWS_REP = re.compile(rb"(?:^|\s)table:number-rows-repeated\s*=\s*[\"'](\d+)")
+_COLS_REP = re.compile(rb"(?:^|\s)table:number-columns-repeated\s*=\s*[\"'](\d+)")
+_TEXT_C = re.compile(rb"(?:^|\s)text:c\s*=\s*[\"'](\d+)")
+_TABLE_NAME = re.compile(rb"(?:^|\s)table:name\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_CELL_END = re.compile(rb"</table:(?:covered-)?table-cell\s*>")
+
+
+# --------------------------------------------------------------------------------------------
+# OLE compound files (CFB)
+
+_FREE, _END, _FAT, _DIF = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFC
+
+
+@dataclass
+class _CfbEntry:
+    name: str
+    kind: int  # 1 storage, 2 stream, 5 root
+    start: int
+    size: int
+
+
+class _Cfb:
+    """Just enough of [MS-CFB] to list entries and read a stream, with every index checked."""
+
+    def __init__(self, buf: mmap.mmap | bytes, size: int) -> None:
+        self.buf = buf
+        self.size = size
+        if size < 512:
+            raise _Broken(TRUNCATED_FILE, f"the file is only {size} bytes, too short for an "
+                          "OLE compound document")
+        (major, byte_order, shift, mini_shift) = struct.unpack_from("<HHHH", buf, 0x1A)
+        if byte_order != 0xFFFE or shift not in (9, 12) or mini_shift != 6:
+            raise _Broken(CORRUPT_FILE, "the OLE header is damaged")
+        self.ss = 1 << shift
+        (n_fat, first_dir, _tx, self.mini_cutoff, first_minifat, n_minifat, first_difat,
+         _n_difat) = struct.unpack_from("<IIIIIIII", buf, 0x2C)
+        self.version = major
+        self.n_sectors = max((size - self.ss) // self.ss, 0)
+        if size % self.ss and size > self.ss:
+            self.n_sectors += 1  # a short last sector is tolerated, as by calamine
+        # FAT sector list from the header and the DIFAT chain
+        fat_sectors = list(struct.unpack_from("<109I", buf, 0x4C))
+        difat = first_difat
+        per = self.ss // 4 - 1
+        seen = 0
+        while difat not in (_END, _FREE) and seen <= self.n_sectors:
+            self._check_sector(difat, "DIFAT")
+            off = (difat + 1) * self.ss
+            vals = struct.unpack_from(f"<{per + 1}I", buf, off) if off + self.ss <= size else ()
+            if not vals:
+                raise _Broken(TRUNCATED_FILE, "the OLE sector table runs past the end of the "
+                              "file (the file was cut short)")
+            fat_sectors.extend(vals[:per])
+            difat = vals[per]
+            seen += 1
+        if n_fat > len(fat_sectors) or n_fat > self.n_sectors + 1:
+            raise _Broken(CORRUPT_FILE, f"the OLE header declares {_fmt(n_fat)} allocation "
+                          f"sectors but the file holds {_fmt(self.n_sectors)} sectors")
+        fat = array("I")
+        for s in fat_sectors[:n_fat]:
+            self._check_sector(s, "allocation table")
+            fat.frombytes(self._sector(s))
+        if fat.itemsize != 4:  # pragma: no cover - every CPython platform has 4-byte 'I'
+            raise _Broken(CORRUPT_FILE, "unsupported platform")
+        if struct.pack("=I", 1) != struct.pack("<I", 1):  # pragma: no cover - big-endian host
+            fat.byteswap()
+        self.fat = fat
+        # directory
+        dir_bytes = self._chain_bytes(first_dir, None, "directory")
+        self.entries: list[_CfbEntry] = []
+        for off in range(0, len(dir_bytes) - 127, 128):
+            raw = dir_bytes[off : off + 128]
+            name_len = struct.unpack_from("<H", raw, 64)[0]
+            kind = raw[66]
+            start, size_lo, size_hi = struct.unpack_from("<III", raw, 116)
+            name = raw[: max(0, min(name_len, 64) - 2)].decode("utf-16-le", "replace")
+            stream_size = size_lo if self.version == 3 else size_lo | size_hi << 32
+            if kind in (1, 2, 5):
+                self.entries.append(_CfbEntry(name, kind, start, stream_size))
+        if not self.entries or self.entries[0].kind != 5:
+            raise _Broken(CORRUPT_FILE, "the OLE directory has no root entry")
+        for e in self.entries:
+            if e.kind in (2, 5) and e.size > size:
+                raise _Broken(CORRUPT_FILE, f"the OLE stream {e.name!r} declares "
+                              f"{_fmt(e.size)} bytes, more than the whole file "
+                              f"({_fmt(size)} bytes)")
+        self.first_minifat = first_minifat
+        self.n_minifat = n_minifat
+
+    def _check_sector(self, s: int, what: str) -> None:
+        if s >= self.n_sectors:
+            if s < self.n_sectors + (self.size // 4):
+                raise _Broken(TRUNCATED_FILE, f"the OLE {what} points past the end of the "
+                              "file (the file was cut short)")
+            raise _Broken(CORRUPT_FILE, f"the OLE {what} points to sector {s}, which does not "
+                          "exist")
+
+    def _sector(self, s: int) -> bytes:
+        off = (s + 1) * self.ss
+        data = self.buf[off : off + self.ss]
+        if len(data) < self.ss:
+            data = bytes(data) + b"\x00" * (self.ss - len(data))
+        return bytes(data)
+
+    def _chain(self, start: int, what: str) -> list[int]:
+        out: list[int] = []
+        s = start
+        limit = min(len(self.fat), self.n_sectors + 1)
+        while s != _END:
+            if s in (_FREE, _FAT, _DIF):
+                if not out:
+                    return out
+                raise _Broken(CORRUPT_FILE, f"the OLE {what} chain is broken")
+            self._check_sector(s, what)
+            if s >= len(self.fat) or len(out) > limit:
+                raise _Broken(CORRUPT_FILE, f"the OLE {what} chain loops or runs off the table")
+            out.append(s)
+            s = self.fat[s]
+        return out
+
+    def _chain_bytes(self, start: int, size: int | None, what: str) -> bytes:
+        sectors = self._chain(start, what)
+        data = b"".join(self._sector(s) for s in sectors)
+        if size is not None:
+            if len(data) < size:
+                raise _Broken(TRUNCATED_FILE, f"the OLE stream {what!r} is shorter than it "
+                              "declares (the file was cut short)")
+            data = data[:size]
+        return data
+
+    def stream(self, entry: _CfbEntry) -> bytes:
+        if entry.size < self.mini_cutoff and entry.kind == 2:
+            root = self.entries[0]
+            mini = self._chain_bytes(root.start, root.size, "mini stream")
+            minifat = array("I")
+            minifat.frombytes(self._chain_bytes(self.first_minifat, None, "mini allocation"))
+            if struct.pack("=I", 1) != struct.pack("<I", 1):  # pragma: no cover
+                minifat.byteswap()
+            out = bytearray()
+            s = entry.start
+            steps = 0
+            while s != _END and len(out) < entry.size:
+                if s >= len(minifat) or (s + 1) * 64 > len(mini) or steps > len(minifat):
+                    raise _Broken(CORRUPT_FILE, f"the OLE stream {entry.name!r} is damaged")
+                out += mini[s * 64 : (s + 1) * 64]
+                s = minifat[s]
+                steps += 1
+            if len(out) < entry.size:
+                raise _Broken(TRUNCATED_FILE, f"the OLE stream {entry.name!r} is shorter than "
+                              "it declares")
+            return bytes(out[: entry.size])
+        return self._chain_bytes(entry.start, entry.size, entry.name)
+
+
+_REC = struct.Struct("<HH")
+_U16 = struct.Struct("<H")
+_CELL_RECORDS = frozenset({0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x0006, 0x00D6})
+
+
+# --------------------------------------------------------------------------------------------
+# The inspector
+
+
+class _Inspector:
+    def __init__(self, path: Path, limits: Limits) -> None:
+        self.path = path
+        self.name = str(path)
+        self.limits = limits
+        self.problems: list[Problem] = []
+        self.ext = path.suffix.lower()
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def add(self, kind: str, message: str, sheet: str | None = None, row: int | None = None,
+            column: str | None = None) -> None:
+        self.problems.append(Problem(kind, message, file=self.name, sheet=sheet, row=row,
+                                     column=column))
+
+    def wrong_extension(self, kind: FileKind, head: bytes = b"") -> None:
+        expected = _EXPECTED_KINDS.get(self.ext)
+        if expected is None or kind.kind in expected:
+            return
+        what = kind.description
+        if kind.kind == "csv" and head:
+            preview = _preview(head)
+            if preview:
+                what += f" (it begins {preview!r})"
+        if kind.kind in _KIND_TEXT or kind.kind in {"html", "spreadsheetml-2003", "xml",
+                                                     "biff4"}:
+            real_ext = {"xlsx": ".xlsx", "xlsb": ".xlsb", "ods": ".ods", "xls": ".xls",
+                        "csv": ".csv"}.get(kind.kind)
+            fix = (f"rename it to {real_ext}" if real_ext else
+                   "open it in Excel or LibreOffice and save it as .xlsx")
+            self.add(WRONG_EXTENSION, f"the file is named {self.ext} but is really {what}; "
+                     f"{fix}")
+        else:
+            self.add(NOT_A_SPREADSHEET, f"the file is named {self.ext} but is really {what}, "
+                     "not a spreadsheet")
+
+    # -- entry point ----------------------------------------------------------------------
+
+    def run(self) -> list[Problem]:
+        try:
+            st = self.path.stat()
+        except OSError as exc:
+            self.add(UNREADABLE_FILE, f"cannot read the file: {exc.strerror or exc}")
+            return self.problems
+        if not stat.S_ISREG(st.st_mode):
+            self.add(NOT_A_SPREADSHEET, "this is not a regular file")
+            return self.problems
+        size = st.st_size
+        if size == 0:
+            self.add(EMPTY_FILE, "the file is empty (0 bytes)")
+            return self.problems
+        if size > self.limits.max_file_bytes:
+            self.add(FILE_TOO_LARGE, f"the file is {_fmt(size)} bytes, more than the "
+                     f"{_fmt(self.limits.max_file_bytes)} bytes shortlist accepts")
+            return self.problems
+        try:
+            with self.path.open("rb") as fh:
+                head = fh.read(64 * KiB)
+                if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+                    self.inspect_zip(fh, size, head)
+                elif head.startswith(_OLE_MAGIC):
+                    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                        self.inspect_ole(mm, size)
+                else:
+                    self.inspect_other(head, size)
+        except OSError as exc:
+            self.add(UNREADABLE_FILE, f"cannot read the file: {exc.strerror or exc}")
+        except MemoryError:
+            self.add(FILE_TOO_LARGE, "the file needs more memory to check than is available")
+        return self.problems
+
+    # -- plain files ----------------------------------------------------------------------
+
+    def inspect_other(self, head: bytes, size: int) -> None:
+        kind = _classify_bytes(head)
+        if kind.kind == "biff4" and self.ext == ".xls":
+            self.add(UNSUPPORTED_FORMAT, "the file is an Excel 2.x-4.x worksheet (a pre-1997 "
+                     "format that cannot be read); open it in Excel or LibreOffice and save "
+                     "it as .xlsx")
+            return
+        if self.ext in _EXPECTED_KINDS:
+            self.wrong_extension(kind, head)
+        elif kind.kind != "csv":
+            self.add(NOT_A_SPREADSHEET, f"the file is {kind.description}, not a spreadsheet")
+
+    # -- zip containers -------------------------------------------------------------------
+
+    def inspect_zip(self, fh: object, size: int, head: bytes) -> None:
+        if not self.zip_directory_ok(size):
+            return
+        try:
+            zf = zipfile.ZipFile(self.path)
+        except zipfile.BadZipFile as exc:
+            msg = str(exc)
+            if "Truncated" in msg or "truncated" in msg:
+                self.add(TRUNCATED_FILE, "the zip container is cut short; the file was not "
+                         "completely downloaded or saved")
+            else:
+                self.add(CORRUPT_FILE, f"the zip container is damaged ({msg})")
+            return
+        except (OSError, ValueError, EOFError, RuntimeError, NotImplementedError) as exc:
+            self.add(CORRUPT_FILE, f"the zip container is damaged ({exc})")
+            return
+        with zf:
+            infos = zf.infolist()
+            if not self.zip_sizes_ok(infos, size):
+                return
+            kind = _classify_zip(zf)
+            if self.ext in _EXPECTED_KINDS:
+                self.wrong_extension(kind)
+            elif kind.kind not in ("xlsx", "xlsb", "ods"):
+                self.add(NOT_A_SPREADSHEET, f"the file is {kind.description}")
+            if kind.kind == "ods":
+                self.inspect_ods(zf, infos)
+            elif kind.kind in ("xlsx", "xlsb"):
+                self.inspect_ooxml(zf, infos, kind.kind)
+            else:
+                # Not a spreadsheet; still refuse hostile XML if a reader is pointed at it.
+                for info in infos:
+                    if not self.check_prolog(zf, info, None):
+                        break
+
+    def zip_directory_ok(self, size: int) -> bool:
+        """Check the end-of-central-directory record before zipfile builds its index."""
+        lim = self.limits
+        tail_len = min(size, 65_557)
+        with self.path.open("rb") as fh:
+            fh.seek(size - tail_len)
+            tail = fh.read(tail_len)
+        pos = tail.rfind(b"PK\x05\x06")
+        if pos == -1 or pos + 22 > len(tail):
+            self.add(TRUNCATED_FILE, "the zip container has no directory at its end: the file "
+                     "was cut short (not completely downloaded, copied or saved)")
+            return False
+        entries, cd_size, _cd_offset = struct.unpack_from("<HII", tail, pos + 10)
+        total_entries: int = entries
+        cd_size_total: int = cd_size
+        loc = pos - 20
+        if loc >= 0 and tail[loc : loc + 4] == b"PK\x06\x07":
+            (z64_off,) = struct.unpack_from("<Q", tail, loc + 8)
+            if z64_off + 56 <= size:
+                with self.path.open("rb") as fh:
+                    fh.seek(z64_off)
+                    rec = fh.read(56)
+                if rec[:4] == b"PK\x06\x06" and len(rec) == 56:
+                    total_entries, cd_size_total = struct.unpack_from("<QQ", rec, 32)
+        if total_entries > lim.max_members:
+            self.add(ZIP_BOMB, f"the zip container lists {_fmt(total_entries)} parts, more "
+                     f"than the {_fmt(lim.max_members)} a spreadsheet could need")
+            return False
+        if cd_size_total > size:
+            self.add(TRUNCATED_FILE, "the zip directory is larger than the file: the file "
+                     "was cut short or is damaged")
+            return False
+        return True
+
+    def zip_sizes_ok(self, infos: list[zipfile.ZipInfo], size: int) -> bool:
+        """Declared sizes, ratios, overlaps, encryption, methods — before decompressing."""
+        lim = self.limits
+        ok = True
+        if len(infos) > lim.max_members:
+            self.add(ZIP_BOMB, f"the zip container holds {_fmt(len(infos))} parts, more than "
+                     f"the {_fmt(lim.max_members)} a spreadsheet could need")
+            return False
+        total = 0
+        for info in infos:
+            total += info.file_size
+            if info.flag_bits & 0x1:
+                self.add(PASSWORD_PROTECTED, f"part {info.filename} is encrypted with a "
+                         "password; remove the password (save an unprotected copy) and try "
+                         "again")
+                return False
+            if info.file_size > lim.max_member_bytes:
+                self.add(ZIP_BOMB, f"part {info.filename} declares {_fmt(info.file_size)} bytes "
+                         f"uncompressed, more than the {_fmt(lim.max_member_bytes)} allowed for "
+                         "one part")
+                ok = False
+            elif info.file_size >= lim.ratio_min_bytes and (
+                info.file_size > lim.max_compression_ratio * max(info.compress_size, 1)
+            ):
+                ratio = info.file_size / max(info.compress_size, 1)
+                self.add(ZIP_BOMB, f"part {info.filename} expands {ratio:,.0f} times "
+                         f"({_fmt(info.compress_size)} bytes to {_fmt(info.file_size)}); real "
+                         f"spreadsheets compress less than {lim.max_compression_ratio:,.0f} "
+                         "times")
+                ok = False
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED,
+                                          zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA):
+                self.add(UNSUPPORTED_FORMAT, f"part {info.filename} uses zip compression method "
+                         f"{info.compress_type}, which spreadsheet programs do not write and "
+                         "shortlist cannot check")
+                ok = False
+        if ok and total > lim.max_uncompressed_bytes:
+            self.add(ZIP_BOMB, f"the parts of the zip container add up to {_fmt(total)} bytes "
+                     f"uncompressed, more than the {_fmt(lim.max_uncompressed_bytes)} allowed")
+            ok = False
+        if not ok:
+            return False
+        # Overlapping members (the "better zip bomb" construction) and data past the end.
+        ordered = sorted(infos, key=lambda i: i.header_offset)
+        for cur, nxt in zip(ordered, [*ordered[1:], None], strict=True):
+            end = cur.header_offset + cur.compress_size
+            if nxt is not None and end > nxt.header_offset:
+                self.add(ZIP_BOMB, f"parts {cur.filename} and {nxt.filename} overlap inside the "
+                         "zip container, a construction used only by zip bombs")
+                return False
+            if end > size:
+                self.add(TRUNCATED_FILE, f"part {cur.filename} runs past the end of the file: "
+                         "the file was cut short")
+                return False
+        return True
+
+    def read_part_error(self, info: zipfile.ZipInfo, exc: BaseException,
+                        sheet: str | None = None) -> None:
+        if isinstance(exc, EOFError):
+            self.add(TRUNCATED_FILE, f"part {info.filename} ends early: the file was cut short",
+                     sheet=sheet)
+        elif "CRC" in str(exc):
+            self.add(CORRUPT_FILE, f"part {info.filename} is damaged (its checksum does not "
+                     "match its content)", sheet=sheet)
+        else:
+            self.add(CORRUPT_FILE, f"part {info.filename} cannot be decompressed ({exc})",
+                     sheet=sheet)
+
+    def read_small(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo | None) -> bytes | None:
+        """Whole content of a small part after a prolog check; None if absent or too big."""
+        if info is None or info.file_size > _SMALL_PART_CAP:
+            return None
+        try:
+            data = _read_capped(zf, info, _SMALL_PART_CAP)
+        except _READ_ERRORS as exc:
+            self.read_part_error(info, exc)
+            raise _Stop from exc
+        if not self.report_prolog(info, data, complete=True, sheet=None):
+            raise _Stop
+        return data
+
+    def check_prolog(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+                     sheet: str | None) -> bool:
+        """Read the start of a part and refuse DOCTYPE/ENTITY declarations. True if clean."""
+        if info.is_dir() or info.file_size == 0:
+            return True
+        try:
+            with zf.open(info) as fh:
+                data = fh.read(_PROLOG_BYTES)
+        except _READ_ERRORS as exc:
+            self.read_part_error(info, exc, sheet)
+            return False
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            data = data.decode("utf-16", "replace").encode("utf-8")
+        elif data.startswith(b"<\x00"):
+            data = data.decode("utf-16-le", "replace").encode("utf-8")
+        elif data.startswith(b"\x00<"):
+            data = data.decode("utf-16-be", "replace").encode("utf-8")
+        return self.report_prolog(info, data, complete=len(data) < _PROLOG_BYTES, sheet=sheet)
+
+    def report_prolog(self, info: zipfile.ZipInfo, data: bytes, complete: bool,
+                      sheet: str | None) -> bool:
+        found = _prolog_problem(data, complete)
+        if found is None:
+            return True
+        what, decl = found
+        part = info.filename
+        if what == "unfinished":
+            self.add(CORRUPT_FILE, f"part {part} starts with more than {_fmt(_PROLOG_BYTES)} "
+                     "bytes of declarations before any content; refused", sheet=sheet)
+        elif what == "entities":
+            self.add(XML_ENTITIES, f"part {part} declares XML entities ({decl!r}); spreadsheets "
+                     "never need them and they are how 'billion laughs' entity bombs work",
+                     sheet=sheet)
+        elif what == "external":
+            if part.lower() == "meta-inf/manifest.xml":
+                return True  # OpenOffice 1-3 name their manifest DTD; never fetched, harmless
+            self.add(XML_ENTITIES, f"part {part} refers to an external DTD or entity "
+                     f"({decl!r}); files that make an XML parser fetch other files (XXE) are "
+                     "refused", sheet=sheet)
+        else:
+            self.add(XML_ENTITIES, f"part {part} has a DOCTYPE declaration ({decl!r}), which "
+                     "no spreadsheet needs; refused", sheet=sheet)
+        return False
+
+    # -- OOXML (xlsx, xlsm, xlsb) ---------------------------------------------------------
+
+    def inspect_ooxml(self, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
+                      kind: str) -> None:
+        by_lower: dict[str, list[zipfile.ZipInfo]] = {}
+        for info in infos:
+            by_lower.setdefault(_part_key(info), []).append(info)
+        try:
+            sheets, sst_parts = self.ooxml_sheet_map(zf, by_lower)
+        except _Stop:
+            return
+        # Parts calamine will read in full: shared strings first (their lengths are needed to
+        # weigh references), then worksheets. Everything else only needs its prolog checked.
+        sst = _SstInfo()
+        full: set[str] = set()
+        for name in sst_parts:
+            for info in by_lower.get(name, []):
+                full.add(info.filename)
+                if kind == "xlsx" and not self.scan_sst(zf, info, sst):
+                    return
+        if kind == "xlsx":
+            budget = _Budget(self.limits.max_expanded_chars)
+            scanned: list[zipfile.ZipInfo] = []
+            for name, sheet_name in sheets.items():
+                for info in by_lower.get(name, []):
+                    full.add(info.filename)
+                    if self.scan_xlsx_sheet(zf, info, sheet_name, sst, budget):
+                        scanned.append(info)
+            # Each cell was weighed as if it referenced the longest shared string. Only if that
+            # bound is large are the real references counted (a second pass, rarely needed).
+            if sst.count and budget.total > self.limits.max_expanded_chars // 2:
+                self.shared_strings_exact(zf, sst_parts, by_lower, sst, scanned)
+        else:
+            for name, sheet_name in sheets.items():
+                for info in by_lower.get(name, []):
+                    full.add(info.filename)
+                    self.scan_xlsb_sheet(zf, info, sheet_name)
+        for info in infos:
+            if info.filename not in full:
+                self.check_prolog(zf, info, None)
+
+    def ooxml_sheet_map(self, zf: zipfile.ZipFile, by_lower: dict[str, list[zipfile.ZipInfo]]
+                        ) -> tuple[dict[str, str | None], list[str]]:
+        """Map lower-cased worksheet part names to the sheet names users see.
+
+        Worksheets are found from the workbook's relationships (as calamine finds them,
+        case-insensitively) and, in case those are damaged, from the ``worksheets/`` folder.
+        """
+        def first(name: str) -> zipfile.ZipInfo | None:
+            found = by_lower.get(name)
+            return found[-1] if found else None
+
+        wb_part = "xl/workbook.xml"
+        rels = self.read_small(zf, first("_rels/.rels"))
+        if rels is not None:
+            for attrs in _REL_RE.findall(rels):
+                if (_attr(attrs, b"Type") or "").endswith("/officeDocument"):
+                    wb_part = _join_target("", _attr(attrs, b"Target") or wb_part).lower()
+                    break
+        if wb_part not in by_lower and "xl/workbook.bin" in by_lower:
+            wb_part = "xl/workbook.bin"
+        base = posixpath.dirname(wb_part)
+        wb_rels_name = posixpath.join(base, "_rels", posixpath.basename(wb_part) + ".rels")
+        targets: dict[str, tuple[str, str]] = {}  # rId -> (type, part)
+        wb_rels = self.read_small(zf, first(wb_rels_name))
+        sst_parts: list[str] = []
+        if wb_rels is not None:
+            for attrs in _REL_RE.findall(wb_rels):
+                if (_attr(attrs, b"TargetMode") or "").lower() == "external":
+                    continue
+                rid = _attr(attrs, b"Id") or ""
+                typ = (_attr(attrs, b"Type") or "").rsplit("/", 1)[-1]
+                part = _join_target(base, _attr(attrs, b"Target") or "").lower()
+                targets[rid] = (typ, part)
+                if typ == "sharedStrings":
+                    sst_parts.append(part)
+        for default_sst in ("xl/sharedstrings.xml", "xl/sharedstrings.bin"):
+            if default_sst in by_lower and default_sst not in sst_parts:
+                sst_parts.append(default_sst)
+        sheets: dict[str, str | None] = {}
+        if wb_part.endswith(".xml"):
+            wb = self.read_small(zf, first(wb_part))
+            if wb is not None:
+                for attrs in _SHEET_RE.findall(wb):
+                    shown = _attr(attrs, b"name")
+                    sheet_rid = _attr(attrs, b"r:id") or _attr(attrs, b"relationships:id")
+                    if sheet_rid is None:
+                        idm = re.search(rb"(?:^|\s)[\w.\-]+:id\s*=\s*[\"']([^\"']*)", attrs)
+                        sheet_rid = idm.group(1).decode("utf-8", "replace") if idm else None
+                    if sheet_rid is not None and sheet_rid in targets:
+                        sheets.setdefault(targets[sheet_rid][1], shown)
+        for typ, part in targets.values():
+            if typ in ("worksheet", "dialogsheet", "macrosheet"):
+                sheets.setdefault(part, None)
+        for lower in by_lower:
+            if re.search(r"(^|/)(worksheets|dialogsheets|macrosheets)/[^/]+\.(xml|bin)$", lower):
+                sheets.setdefault(lower, None)
+        return sheets, sst_parts
+
+    def scan_sst(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, sst: _SstInfo) -> bool:
+        """Stream the shared-string table: prolog, over-long strings, count, longest."""
+        if not self.check_prolog(zf, info, None):
+            return False
+        runs = _LongRuns(self.limits.max_cell_chars)
+        split = re.compile(rb"<(?:[\w.\-]+:)?si(?=[\s/>])")
+        open_len = -1  # bytes of the <si> element still open at the end of the last piece
+        try:
+            for piece in _pieces(_part_chunks(zf, info), 2 * _CHUNK):
+                parts = split.split(piece)
+                if len(parts) > 1:
+                    head = open_len + len(parts[0]) if open_len >= 0 else 0
+                    sst.longest = max(sst.longest, head, max(map(len, parts[1:])))
+                    open_len = len(parts[-1])
+                elif open_len >= 0:
+                    open_len += len(piece)
+                if runs.check(piece):
+                    chars, start, _ = runs.found or (0, 0, 0)
+                    index = sst.count + len(split.findall(piece, 0, start)) - 1
+                    self.add(CELL_TOO_LARGE, f"shared string #{max(index, 0)} in part "
+                             f"{info.filename} is {_fmt(chars)} characters long, more than the "
+                             f"{_fmt(self.limits.max_cell_chars)} allowed in one cell")
+                    return False
+                sst.count += len(parts) - 1
+        except _READ_ERRORS as exc:
+            self.read_part_error(info, exc)
+            return False
+        sst.longest = max(sst.longest, open_len)
+        return True
+
+    def sst_lengths(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, sst: _SstInfo) -> bool:
+        """Byte length of every string, indexed as calamine indexes them (exact mode only).
+
+        calamine skips ``<si>`` elements that hold neither ``<t>`` nor ``<r>``, which shifts
+        later indices; lengths are stored after the same skip.
+        """
+        split = re.compile(rb"<(?:[\w.\-]+:)?si(?=[\s/>])")
+        has_text = re.compile(rb"<(?:[\w.\-]+:)?[tr](?=[\s/>])")
+        lengths: array[int] = array("Q")
+        pending = b""
+        started = False  # the text before the first <si> is the table's header
+        try:
+            for piece in _pieces(_part_chunks(zf, info), 2 * _CHUNK):
+                parts = split.split(pending + piece)
+                pending = parts.pop()
+                if not started and parts:
+                    parts = parts[1:]
+                    started = True
+                elif not started:
+                    continue
+                for seg in parts:
+                    if has_text.search(seg):
+                        lengths.append(len(seg))
+        except _READ_ERRORS as exc:
+            self.read_part_error(info, exc)
+            return False
+        if started and pending and has_text.search(pending):
+            lengths.append(len(pending))
+        sst.lengths = lengths
+        return True
+
+    def shared_strings_exact(self, zf: zipfile.ZipFile, sst_parts: list[str],
+                             by_lower: dict[str, list[zipfile.ZipInfo]], sst: _SstInfo,
+                             sheets: list[zipfile.ZipInfo]) -> None:
+        """Count the characters the worksheets' shared-string references expand to."""
+        sst_infos = [i for n in sst_parts for i in by_lower.get(n, [])]
+        if not sst_infos or not self.sst_lengths(zf, sst_infos[0], sst) or sst.lengths is None:
+            return
+        lengths = sst.lengths
+        limit = self.limits.max_expanded_chars
+        total = 0
+        for info in sheets:
+            try:
+                for piece in _pieces(_part_chunks(zf, info), 2 * _CHUNK):
+                    refs = _S_REF.findall(piece)
+                    unmatched = len(_T_S.findall(piece)) - len(refs)
+                    try:
+                        total += sum(map(lengths.__getitem__, map(int, refs)))
+                    except IndexError:
+                        total += sum(lengths[int(i)] for i in refs if int(i) < len(lengths))
+                    total += max(unmatched, 0) * sst.longest
+            except _READ_ERRORS as exc:
+                self.read_part_error(info, exc)
+                return
+            if total > limit:
+                break
+        if total > limit:
+            self.add(TEXT_TOO_LARGE, f"the worksheets reference the shared-string table so "
+                     f"often that their text would expand to about {_fmt(total)} characters, "
+                     f"more than the {_fmt(limit)} allowed (a few long strings repeated in "
+                     "very many cells)")
+
+    def scan_xlsx_sheet(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str | None,
+                        sst: _SstInfo, budget: _Budget) -> bool:
+        """Scan one worksheet; True if it was read to the end without a problem."""
+        label = sheet if sheet is not None else info.filename
+        if not self.check_prolog(zf, info, label):
+            return False
+        try:
+            result = self.xlsx_sheet_pass(zf, info, label, sst, budget, fast=True)
+            if result is None:
+                result = self.xlsx_sheet_pass(zf, info, label, sst, budget, fast=False)
+        except _READ_ERRORS as exc:
+            self.read_part_error(info, exc, label)
+            return False
+        except _Stop:
+            return False
+        return bool(result)
+
+    def xlsx_sheet_pass(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str,
+                        sst: _SstInfo, budget: _Budget, fast: bool) -> bool | None:
+        """One streamed pass over a worksheet. Returns None if the fast path cannot be used,
+        else whether the sheet is within the limits."""
+        lim = self.limits
+        rng = _Range(lim)
+        runs = _LongRuns(lim.max_cell_chars)
+        row_idx = 0  # calamine's 0-based row index for cells without r=
+        col_idx = 0  # calamine's 0-based column index for the next cell without r=
+        row_last = 0  # 1-based column of the last non-empty r-less cell in the current row
+        cells = 0  # cells that may reference a shared string
+        for piece in _pieces(_part_chunks(zf, info), 2 * _CHUNK):
+            if runs.check(piece):
+                chars, start, _ = runs.found or (0, 0, 0)
+                near = list(re.finditer(rb'\sr\s*=\s*["\']([A-Za-z]+)(\d+)["\']',
+                                        piece[max(0, start - 4096) : start]))
+                m = near[-1] if near else None
+                self.add(CELL_TOO_LARGE, f"a cell holds a text run of {_fmt(chars)} characters, "
+                         f"more than the {_fmt(self.limits.max_cell_chars)} allowed",
+                         sheet=sheet, row=int(m.group(2)) if m else None,
+                         column=m.group(1).decode().upper() if m else None)
+                raise _Stop
+            if fast:
+                # Usable only if every cell tag starts exactly '<c r="' (no prefix, no other
+                # first attribute, no r-less cells).
+                if _BAD_C.search(piece) is not None or _PREFIXED_C.search(piece) is not None:
+                    return None
+                if sst.count:
+                    cells += piece.count(b'<c r="')
+                if self.fast_cells(piece, rng):
+                    break
+                continue
+            # Slow path: walk every row and cell tag as calamine does (rows and cells without
+            # r= take the next index). Cells without r= are summed per row, not one by one.
+            tags = _SLOW_TAG.findall(piece)
+            opened = 0
+            broken = False
+            for slash, name, attrs in tags:
+                if slash:
+                    if name == b"row":
+                        if row_last and rng.add(row_idx + 1, row_last):
+                            broken = True
+                            break
+                        row_last = 0
+                        row_idx += 1
+                        col_idx = 0
+                    continue
+                opened += 1
+                closed = attrs.endswith(b"/")
+                m = _R_ATTR.search(attrs) if b"r" in attrs else None
+                if name == b"c":
+                    cells += 1
+                    if m is None:
+                        col_idx += 1
+                        if not closed:
+                            row_last = col_idx
+                            if col_idx > lim.max_columns and rng.add(row_idx + 1, col_idx):
+                                broken = True
+                                break
+                        continue
+                    ref = m.group(1) if m.group(1) is not None else m.group(2)
+                    cm = _CELL_REF.fullmatch(ref)
+                    if cm is None:
+                        col_idx += 1  # calamine stops on a malformed reference
+                        continue
+                    col_idx = _col_number(cm.group(1))
+                    if not closed and rng.add(int(cm.group(2)), col_idx):
+                        broken = True
+                        break
+                    continue
+                # a row start
+                if row_last and rng.add(row_idx + 1, row_last):
+                    broken = True
+                    break
+                row_last = 0
+                if m is not None:
+                    ref = m.group(1) if m.group(1) is not None else m.group(2)
+                    rm = _ROW_REF.fullmatch(ref)
+                    if rm:
+                        row_idx = int(rm.group(1)) - 1
+                if closed:
+                    row_idx += 1
+                    col_idx = 0
+            if broken:
+                break
+            if opened != len(_SLOW_TAG_START.findall(piece)):
+                self.add(CORRUPT_FILE, f"part {info.filename} has a malformed row or cell tag "
+                         "(an unmatched quote or '<' inside a tag); refused", sheet=sheet)
+                raise _Stop
+        if row_last and rng.broken is None:
+            rng.add(row_idx + 1, row_last)
+        budget.total += cells * sst.longest
+        if rng.broken is not None:
+            message, row, col = rng.broken
+            self.add(SHEET_TOO_LARGE, f"cell {_col_letters(col)}{row}: {message}", sheet=sheet,
+                     row=row, column=_col_letters(col))
+            return False
+        return True
+
+    def fast_cells(self, piece: bytes, rng: _Range) -> bool:
+        """Fast path for a piece where every cell tag starts ``<c r="``.
+
+        The last non-empty cell of the piece is measured first (rows normally increase, so it
+        is usually the furthest); then one regex pass looks for any non-empty cell beyond the
+        range seen so far. In a normal sheet that pass finds nothing. Returns True once a
+        limit is broken.
+        """
+        pos = piece.rfind(b'<c r="')
+        tries = 0
+        while pos != -1 and tries < 16:
+            m = _REF_AT.match(piece, pos)
+            if m is not None:
+                if rng.add(int(m.group(2)), _col_number(m.group(1))):
+                    return True
+                break
+            pos = piece.rfind(b'<c r="', 0, pos)
+            tries += 1
+        start = 0
+        for _ in range(64):
+            m = _gt_pattern(rng.rows, rng.cols).search(piece, start)
+            if m is None:
+                return False
+            ref = _REF_AT.match(piece, m.start())
+            if ref is not None and rng.add(int(ref.group(2)), _col_number(ref.group(1))):
+                return True
+            start = m.end()
+        # Adversarial ordering (cell after cell further out): measure the rest directly.
+        for letters, digits in _REF_AT.findall(piece, start):
+            if rng.add(int(digits), _col_number(letters)):
+                return True
+        return False
+
+    def scan_xlsb_sheet(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+                        sheet: str | None) -> None:
+        """Walk an xlsb worksheet's records (BIFF12) for the real used range."""
+        label = sheet if sheet is not None else info.filename
+        if not info.filename.lower().endswith(".bin"):
+            self.check_prolog(zf, info, label)
+            return
+        rng = _Range(self.limits)
+        row = 0
+        col = -1
+        buf = b""
+        pos = 0
+        try:
+            with zf.open(info) as fh:
+                while True:
+                    more = fh.read(_CHUNK)
+                    buf = buf[pos:] + more
+                    pos = 0
+                    n = len(buf)
+                    while True:
+                        # record type and size are 7-bit varints (1-2 and 1-4 bytes)
+                        p = pos
+                        typ = 0
+                        for shift in (0, 7):
+                            if p >= n:
+                                typ = -1
+                                break
+                            b = buf[p]
+                            p += 1
+                            typ |= (b & 0x7F) << shift
+                            if not b & 0x80:
+                                break
+                        if typ < 0:
+                            break
+                        ln = 0
+                        ok = False
+                        for shift in (0, 7, 14, 21):
+                            if p >= n:
+                                break
+                            b = buf[p]
+                            p += 1
+                            ln |= (b & 0x7F) << shift
+                            if not b & 0x80:
+                                ok = True
+                                break
+                        if not ok or p + ln > n:
+                            break
+                        if typ == 0 and ln >= 4:  # BrtRowHdr
+                            row = int.from_bytes(buf[p : p + 4], "little")
+                            col = -1
+                        elif (2 <= typ <= 11 or typ == 62) and ln >= 4:  # cells with a column
+                            col = int.from_bytes(buf[p : p + 4], "little")
+                            if rng.add(row + 1, col + 1):
+                                raise _Stop
+                        elif 13 <= typ <= 18:  # "short" cells: next column
+                            col += 1
+                            if rng.add(row + 1, col + 1):
+                                raise _Stop
+                        elif typ in (1, 12):  # blank cells
+                            col = int.from_bytes(buf[p : p + 4], "little") if typ == 1 else col + 1
+                        pos = p + ln
+                    if not more:
+                        break
+        except _READ_ERRORS as exc:
+            self.read_part_error(info, exc, label)
+        except _Stop:
+            message, r, c = rng.broken or ("", 0, 0)
+            self.add(SHEET_TOO_LARGE, f"cell {_col_letters(c)}{r}: {message}", sheet=label,
+                     row=r, column=_col_letters(c))
+
+    # -- ODS -------------------------------------------------------------------------------
+
+    def inspect_ods(self, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+        by_lower = {_part_key(info): info for info in infos}
+        try:
+            manifest = self.read_small(zf, by_lower.get("meta-inf/manifest.xml"))
+        except _Stop:
+            return
+        if manifest is not None and b"encryption-data" in manifest:
+            self.add(PASSWORD_PROTECTED, "the spreadsheet is encrypted with a password; save "
+                     "an unprotected copy and try again")
+            return
+        for info in infos:
+            if _part_key(info) == "content.xml":
+                self.scan_ods_content(zf, info)
+            elif _part_key(info) != "meta-inf/manifest.xml":
+                self.check_prolog(zf, info, None)
+
+    def scan_ods_content(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+        if not self.check_prolog(zf, info, None):
+            return
+        try:
+            _OdsScan(self, info).run(_pieces(_part_chunks(zf, info), 2 * _CHUNK))
+        except _READ_ERRORS as exc:
+            self.read_part_error(info, exc)
+        except _Stop:
+            pass
+
+    # -- OLE ---------------------------------------------------------------------------------
+
+    def inspect_ole(self, mm: mmap.mmap, size: int) -> None:
+        try:
+            cfb = _Cfb(mm, size)
+        except _Broken as exc:
+            self.add(exc.kind, exc.message)
+            return
+        except struct.error:
+            self.add(TRUNCATED_FILE, "the OLE compound document is cut short")
+            return
+        kind = _classify_ole(cfb)
+        if kind.kind == "encrypted-ooxml":
+            self.add(PASSWORD_PROTECTED, "the workbook is encrypted with a password (Excel "
+                     "'Encrypt with Password'); save an unprotected copy and try again")
+            return
+        if self.ext in _EXPECTED_KINDS:
+            self.wrong_extension(kind)
+        elif kind.kind != "xls":
+            self.add(NOT_A_SPREADSHEET, f"the file is {kind.description}")
+        if kind.kind != "xls":
+            return
+        entry = next((e for e in cfb.entries if e.kind == 2 and e.name.lower() == "workbook"),
+                     None) or next(
+            (e for e in cfb.entries if e.kind == 2 and e.name.lower() == "book"), None)
+        if entry is None:  # pragma: no cover - _classify_ole found one
+            return
+        try:
+            stream = cfb.stream(entry)
+        except _Broken as exc:
+            self.add(exc.kind, exc.message)
+            return
+        self.scan_biff(stream)
+
+    def scan_biff(self, s: bytes) -> None:
+        """Walk an .xls Workbook stream: FILEPASS, SST count, sheets' dimensions and cells."""
+        n = len(s)
+        pos = 0
+        sheets: list[tuple[int, str]] = []
+        biff8 = True
+        first = True
+        while pos + 4 <= n:
+            typ, ln = _REC.unpack_from(s, pos)
+            data = pos + 4
+            if data + ln > n:
+                self.add(TRUNCATED_FILE, "the workbook stream ends in the middle of a record: "
+                         "the file is cut short or damaged")
+                return
+            if first:
+                first = False
+                if typ != 0x0809 and typ not in (0x0209, 0x0409):
+                    self.add(CORRUPT_FILE, "the workbook stream does not start with a BOF "
+                             "record; the file is damaged")
+                    return
+                if ln >= 2:
+                    vers = _U16.unpack_from(s, data)[0]
+                    biff8 = vers == 0x0600 or (vers == 0 and not (
+                        ln >= 4 and _U16.unpack_from(s, data + 2)[0] == 0x1000))
+            if typ == 0x002F:  # FILEPASS
+                self.add(PASSWORD_PROTECTED, "the workbook is encrypted with a password; save "
+                         "an unprotected copy and try again")
+                return
+            if typ == 0x0085 and ln >= 8:  # BOUNDSHEET
+                (offset,) = struct.unpack_from("<I", s, data)
+                cch = s[data + 6]
+                if biff8:
+                    wide = s[data + 7] & 1 if ln >= 8 else 0
+                    raw = s[data + 8 : data + 8 + cch * (2 if wide else 1)]
+                    name = raw.decode("utf-16-le" if wide else "latin-1", "replace")
+                else:
+                    name = s[data + 7 : data + 7 + cch].decode("cp1252", "replace")
+                sheets.append((offset, name))
+            elif typ == 0x00FC and ln >= 8:  # SST
+                (unique,) = struct.unpack_from("<i", s, data + 4)
+                if unique < 0 or unique > n:
+                    self.add(CORRUPT_FILE, f"the shared-string table declares {_fmt(unique)} "
+                             f"strings, impossible in a {_fmt(n)}-byte workbook stream; the "
+                             "file is damaged or crafted")
+                    return
+            elif typ == 0x000A:
+                break
+            pos = data + ln
+        for offset, name in sheets:
+            if offset >= n:
+                self.add(CORRUPT_FILE, "the workbook points to a sheet past the end of its "
+                         "stream; the file is damaged", sheet=name)
+                continue
+            self.scan_biff_sheet(s, offset, name)
+
+    def scan_biff_sheet(self, s: bytes, pos: int, name: str) -> None:
+        lim = self.limits
+        rng = _Range(lim)
+        n = len(s)
+        unpack = _REC.unpack_from
+        cells = _CELL_RECORDS
+        while pos + 4 <= n:
+            typ, ln = unpack(s, pos)
+            data = pos + 4
+            if data + ln > n:
+                return  # calamine reports the damage itself; nothing to allocate
+            if typ in cells and ln >= 4:
+                row, col = unpack(s, data)
+                if rng.add(row + 1, col + 1):
+                    break
+            elif typ == 0x00BD and ln >= 6:  # MULRK
+                row, first = unpack(s, data)
+                (last,) = _U16.unpack_from(s, data + ln - 2)
+                if rng.add(row + 1, max(first, last) + 1):
+                    break
+            elif typ == 0x0200 and ln in (10, 14):  # DIMENSIONS: calamine reserves from it
+                if ln == 14:
+                    rf, rl = struct.unpack_from("<II", s, data)
+                    cf, cl = struct.unpack_from("<HH", s, data + 8)
+                else:
+                    rf, rl, cf, cl = struct.unpack_from("<HHHH", s, data)
+                if rl >= 1 and cl >= 1:
+                    if rf > rl - 1:
+                        # calamine computes rl-1-rf+1 in unsigned arithmetic: ~4 billion rows
+                        self.add(CORRUPT_FILE, f"the sheet declares impossible dimensions "
+                                 f"(rows {_fmt(rf + 1)} to {_fmt(rl)}); the file is damaged "
+                                 "or crafted", sheet=name)
+                        return
+                    declared = (rl - rf) * max(cl - cf, cl)
+                    if declared > lim.max_cells:
+                        self.add(SHEET_TOO_LARGE, f"the sheet declares a used range of "
+                                 f"{_fmt(rl - rf)} rows × {_fmt(max(cl - cf, cl))} columns "
+                                 f"({_fmt(declared)} cells, limit {_fmt(lim.max_cells)}), which "
+                                 "would be reserved in memory before any cell is read",
+                                 sheet=name)
+                        return
+            elif typ == 0x000A:
+                break
+            pos = data + ln
+        if rng.broken is not None:
+            message, row, col = rng.broken
+            self.add(SHEET_TOO_LARGE, f"cell {_col_letters(col)}{row}: {message}", sheet=name,
+                     row=row, column=_col_letters(col))
+
+
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
+                NotImplementedError, ValueError)
+
+
+@dataclass
+class _Budget:
+    limit: int
+    total: int = 0  # upper bound of shared-string characters referenced so far
+
+
+class _OdsScan:
+    """Streams ODS content.xml tags, expanding repeats the way calamine does."""
+
+    def __init__(self, owner: _Inspector, info: zipfile.ZipInfo) -> None:
+        self.owner = owner
+        self.lim = owner.limits
+        self.info = info
+        self.table: str | None = None
+        self.done_table = False  # a problem was reported for this table; skip to the next
+        self.rows_seen = 0  # rows so far in this table, repeats expanded (empty ones too)
+        self.used_rows = 0
+        self.used_cols = 0
+        self.expanded = 0  # characters beyond the file's own, through repetition
+        # current row
+        self.in_row = False
+        self.row_rep = 1
+        self.row_bytes = 0
+        self.row_start = 0
+        self.row_extra = 0
+        self.col_pos = 0
+        self.row_width = 0
+        self.row_nonempty = False
+        self.cell_rep = 1
+
+    def problem(self, kind: str, message: str, row: int | None = None,
+                col: int | None = None) -> None:
+        self.owner.add(kind, message, sheet=self.table or "(unnamed table)", row=row,
+                       column=_col_letters(col) if col else None)
+        self.done_table = True
+
+    def check_range(self) -> None:
+        lim = self.lim
+        rows, cols = self.used_rows, self.used_cols
+        if rows > lim.max_rows or cols > lim.max_columns or rows * cols > lim.max_cells:
+            rng = _Range(lim)
+            rng.rows, rng.cols = rows, cols
+            self.problem(SHEET_TOO_LARGE, "repeated non-empty cells or rows "
+                         "(table:number-rows-repeated / number-columns-repeated): "
+                         + rng.describe(), row=min(rows, 10**12), col=cols)
+
+    def run(self, pieces: Iterator[bytes]) -> None:
+        runs = _LongRuns(self.lim.max_cell_chars)
+        for piece in pieces:
+            if runs.check(piece):
+                chars = (runs.found or (0, 0, 0))[0]
+                self.owner.add(CELL_TOO_LARGE, f"a cell holds a text run of {_fmt(chars)} "
+                               f"characters, more than the {_fmt(self.lim.max_cell_chars)} "
+                               "allowed", sheet=self.table)
+                raise _Stop
+            self.row_start = 0
+            for m in _ODS_TAG.finditer(piece):
+                self.event(piece, m)
+            if self.in_row:
+                self.row_bytes += len(piece) - self.row_start
+        if self.table is not None and not self.done_table:
+            self.check_range()
+
+    def event(self, piece: bytes, m: re.Match[bytes]) -> None:
+        slash, name, attrs = m.group(1), m.group(2), m.group(3)
+        closed = attrs.rstrip().endswith(b"/")
+        if name == b"table:table":
+            if slash:
+                if self.table is not None and not self.done_table:
+                    self.check_range()
+                self.table = None
+                self.done_table = True
+            elif not closed:
+                nm = _TABLE_NAME.search(attrs)
+                raw = (nm.group(1) if nm.group(1) is not None else nm.group(2)) if nm else b""
+                self.table = html.unescape(raw.decode("utf-8", "replace"))
+                self.done_table = False
+                self.rows_seen = self.used_rows = self.used_cols = 0
+                self.in_row = False
+            return
+        if self.done_table or self.table is None:
+            return
+        if name == b"table:table-row":
+            if slash:
+                self.end_row(piece, m.end())
+                return
+            rows_m = _ROWS_REP.search(attrs)
+            self.in_row = True
+            self.row_rep = int(rows_m.group(1)) if rows_m else 1
+            self.row_start = m.start()
+            self.row_bytes = 0
+            self.row_extra = 0
+            self.col_pos = 0
+            self.row_width = 0
+            self.row_nonempty = False
+            if closed:
+                self.end_row(piece, m.end())
+            return
+        if not self.in_row or slash:
+            return
+        if name == b"text:s":
+            c = _TEXT_C.search(attrs)
+            count = int(c.group(1)) if c else 1
+            if count > self.lim.max_cell_chars:
+                self.problem(CELL_TOO_LARGE, f"a cell asks for {_fmt(count)} repeated spaces "
+                             f"(<text:s text:c=…>), more than the {_fmt(self.lim.max_cell_chars)}"
+                             " characters allowed in one cell",
+                             row=self.rows_seen + 1, col=max(self.col_pos, 1))
+                return
+            self.row_extra += count * self.cell_rep
+            return
+        # a cell
+        rep_m = _COLS_REP.search(attrs)
+        rep = int(rep_m.group(1)) if rep_m else 1
+        self.cell_rep = rep
+        if b"office:" in attrs or b"table:formula" in attrs:
+            self.row_nonempty = True
+            self.row_width = self.col_pos + rep
+            if self.row_width > self.lim.max_columns:
+                self.used_cols = max(self.used_cols, self.row_width)
+                self.used_rows = max(self.used_rows, self.rows_seen + 1)
+                self.check_range()
+                return
+            if rep > 1:
+                if closed:
+                    content = m.end() - m.start()
+                else:
+                    close = _CELL_END.search(piece, m.end())
+                    content = (close.end() if close else len(piece)) - m.start()
+                self.row_extra += content * (rep - 1)
+        self.col_pos += rep
+
+    def end_row(self, piece: bytes, end: int) -> None:
+        if not self.in_row:
+            return
+        self.in_row = False
+        rep = self.row_rep
+        if self.row_nonempty:
+            row_bytes = self.row_bytes + (end - self.row_start)
+            self.used_rows = self.rows_seen + rep
+            self.used_cols = max(self.used_cols, self.row_width)
+            self.expanded += self.row_extra * rep + (row_bytes + 0) * (rep - 1)
+            lim = self.lim
+            if (self.used_rows > lim.max_rows or self.used_cols > lim.max_columns
+                    or self.used_rows * self.used_cols > lim.max_cells):
+                self.check_range()
+                return
+            if self.expanded > lim.max_expanded_chars:
+                self.problem(TEXT_TOO_LARGE, f"repeated non-empty cells and rows would expand "
+                             f"to more than {_fmt(lim.max_expanded_chars)} characters",
+                             row=self.rows_seen + 1)
+                return
+        self.rows_seen += rep
+        self.row_start = end
