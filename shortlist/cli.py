@@ -25,6 +25,7 @@ from .output import write_atomic
 from .readers import expand_inputs, read_applications
 from .role import Role, find_role, load_role, role_files, roles_dir
 from .sift import Sift, run_sift
+from .templates import write_template
 
 app = typer.Typer(
     name="shortlist",
@@ -119,12 +120,16 @@ def rank(
     skip_unreadable: Annotated[bool, typer.Option(
         "--skip-unreadable", help="Rank the readable files even if some cannot be read (the "
         "outputs name the skipped files).")] = False,
+    include_evidence: Annotated[bool, typer.Option(
+        "--include-evidence", help="Include every applicant's evidence text (xlsx: an "
+        "Evidence sheet for everyone, not only the shortlist; csv and json: evidence "
+        "columns/keys).")] = False,
 ) -> None:
     """Score and rank applicants, flag essential failures, and print or export the shortlist."""
     fmt = _output_format(fmt, output)
     r = _load(role)
     sift = _sift(r, inputs, top=top, min_score=min_score, anonymise=anonymise,
-                 skip_unreadable=skip_unreadable)
+                 skip_unreadable=skip_unreadable, include_evidence=include_evidence)
     _report_input_problems(sift)
     writer = FORMATS[fmt.value]
     if output is None:
@@ -136,6 +141,8 @@ def rank(
             write_atomic(output, lambda fh: writer(sift, fh), force=force, inputs=files)
         except ShortlistError as exc:
             fail(str(exc))
+        for note in sift.notes:
+            warn(note)
         typer.echo(f"Wrote {output} ({fmt.value}). {sift.summary_line()}", err=True)
 
 
@@ -226,6 +233,30 @@ def check(
                    f"{summary['invalid_applicants']} applicant(s) invalid.")
     if errors:
         raise typer.Exit(1)
+
+
+@app.command()
+def template(
+    role: RoleArg,
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", help="The workbook to write (.xlsx).", dir_okay=False,
+        show_default=False)],
+    layout: Annotated[Layout, typer.Option(
+        "--layout", "-l", case_sensitive=False,
+        help="form: one applicant per workbook; table: one applicant per row.")] = Layout.form,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a blank workbook for applicants to fill in, with drop-down lists of the scale
+    levels and the word limits shown."""
+    r = _load(role)
+    if output.suffix.lower() != ".xlsx":
+        fail(f"template {output.name!r} must be an .xlsx file", 2)
+    try:
+        write_atomic(output, lambda fh: write_template(r, fh, layout.value), force=force)
+    except ShortlistError as exc:
+        fail(str(exc))
+    typer.echo(f"Wrote {output} ({layout.value} template for {r.id}, "
+               f"{len(r.criteria)} criteria).", err=True)
 
 
 @app.command("roles")

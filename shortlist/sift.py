@@ -10,6 +10,7 @@ import datetime as dt
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,9 @@ class Sift:
     options: Options
     anonymise: bool = False
     skip_unreadable: bool = False
+    include_evidence: bool = False
+    #: Things an output had to change to write the data (e.g. text cut to fit a cell).
+    notes: list[str] = field(default_factory=list)
     created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     _columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -146,35 +150,53 @@ class Sift:
         }
         if bool(self.col(f"unevidenced:{c.id}")[i]):
             out["counted_as"] = c.scale.levels[0]
+        if self.include_evidence and c.evidence != "none":
+            out["evidence"] = self.col(f"evidence:{c.id}")[i]
         return out
 
     def failures(self, i: int) -> list[tuple[Criterion, str]]:
-        """Each unmet essential criterion with a reason a person can read."""
-        out = []
-        for c in self.role.essentials:
-            if bool(self.col(f"met:{c.id}")[i]) or bool(self.col(f"unreadable:{c.id}")[i]):
-                continue
-            needs = f'needs "{c.pass_level}"'
-            claimed = int(self.col(f"level:{c.id}")[i])
-            if claimed < 0:
-                out.append((c, f"no answer, {needs}"))
-            elif bool(self.col(f"unevidenced:{c.id}")[i]):
-                out.append((c, f'rated "{c.scale.levels[claimed]}" with no evidence, so '
-                               f'counted as "{c.scale.levels[0]}"; {needs}'))
-            else:
-                out.append((c, f'rated "{c.scale.levels[claimed]}", {needs}'))
-        return out
+        """Each unmet essential criterion of applicant i, with a reason a person can read."""
+        return self.all_failures[i]
 
     def flags(self, i: int) -> list[tuple[Criterion, str, str]]:
-        out = []
+        """Applicant i's flags: (criterion, flag, detail)."""
+        return self.all_flags[i]
+
+    @cached_property
+    def all_failures(self) -> list[list[tuple[Criterion, str]]]:
+        """`failures` for every applicant, built criterion by criterion (fast at scale)."""
+        out: list[list[tuple[Criterion, str]]] = [[] for _ in range(len(self.ranked))]
+        for c in self.role.essentials:
+            unmet = ~self.col(f"met:{c.id}").astype(bool) & ~self.col(f"unreadable:{c.id}")
+            claimed, unevidenced = self.col(f"level:{c.id}"), self.col(f"unevidenced:{c.id}")
+            needs = f'needs "{c.pass_level}"'
+            for k in np.flatnonzero(unmet).tolist():
+                level = int(claimed[k])
+                if level < 0:
+                    reason = f"no answer, {needs}"
+                elif unevidenced[k]:
+                    reason = (f'rated "{c.scale.levels[level]}" with no evidence, so counted '
+                              f'as "{c.scale.levels[0]}"; {needs}')
+                else:
+                    reason = f'rated "{c.scale.levels[level]}", {needs}'
+                out[k].append((c, reason))
+        return out
+
+    @cached_property
+    def all_flags(self) -> list[list[tuple[Criterion, str, str]]]:
+        """`flags` for every applicant, in criterion order."""
+        out: list[list[tuple[Criterion, str, str]]] = [[] for _ in range(len(self.ranked))]
         for c in self.role.criteria:
-            if bool(self.col(f"unevidenced:{c.id}")[i]):
-                claimed = c.scale.levels[int(self.col(f"level:{c.id}")[i])]
-                out.append((c, "unevidenced", f'rated "{claimed}" with no evidence; counted '
-                                              f'as "{c.scale.levels[0]}"'))
-            if bool(self.col(f"over_limit:{c.id}")[i]):
-                words = int(self.col(f"words:{c.id}")[i])
-                out.append((c, "over_word_limit", f"{words} words, limit {c.word_limit}"))
+            unevidenced, over = self.col(f"unevidenced:{c.id}"), self.col(f"over_limit:{c.id}")
+            claimed, words = self.col(f"level:{c.id}"), self.col(f"words:{c.id}")
+            for k in np.flatnonzero(unevidenced | over).tolist():
+                if unevidenced[k]:
+                    out[k].append((c, "unevidenced",
+                                   f'rated "{c.scale.levels[int(claimed[k])]}" with no '
+                                   f'evidence; counted as "{c.scale.levels[0]}"'))
+                if over[k]:
+                    out[k].append((c, "over_word_limit",
+                                   f"{int(words[k])} words, limit {c.word_limit}"))
         return out
 
     def index_of(self, applicant_id: str) -> int:
@@ -194,8 +216,9 @@ class Sift:
             "role": {"id": role.id, "title": role.title, "file": _rel(role.path),
                      "sha256": role.sha256},
             "inputs": [i.to_dict() for i in self.apps.inputs],
-            "options": {"top": self.options.top, "min_score": self.options.min_score,
-                        "anonymise": self.anonymise, "skip_unreadable": self.skip_unreadable},
+            "options": {"top": self.options.top, "min_score": _num(self.options.min_score),
+                        "anonymise": self.anonymise, "skip_unreadable": self.skip_unreadable,
+                        "include_evidence": self.include_evidence},
             "created": self.created.isoformat(timespec="seconds"),
             "summary": self.summary(),
             "applicants": list(self.records()),
@@ -229,22 +252,23 @@ def _error_dict(p: Any) -> dict[str, Any]:
 
 def run_sift(role: Role, inputs: Sequence[str | os.PathLike[str]], *, top: int | None = None,
              min_score: float | None = None, anonymise: bool = False,
-             skip_unreadable: bool = False) -> Sift:
+             skip_unreadable: bool = False, include_evidence: bool = False) -> Sift:
     """Read, score and rank. Raises `UnreadableInputs` if a file cannot be read at all,
     unless `skip_unreadable`, in which case the outputs name the skipped files."""
     apps = read_applications(role, inputs)
     if apps.unreadable and not skip_unreadable:
         raise UnreadableInputs(apps.unreadable)
     return sift_applications(apps, top=top, min_score=min_score, anonymise=anonymise,
-                             skip_unreadable=skip_unreadable)
+                             skip_unreadable=skip_unreadable, include_evidence=include_evidence)
 
 
 def sift_applications(apps: Applications, *, top: int | None = None,
                       min_score: float | None = None, anonymise: bool = False,
-                      skip_unreadable: bool = False) -> Sift:
+                      skip_unreadable: bool = False, include_evidence: bool = False) -> Sift:
     role = apps.role
     options = Options(top=role.size if top is None else top,
                       min_score=role.min_score if min_score is None else float(min_score))
     scored = score(apps)
     ranked = rank(role, apps.frame, scored, options)
-    return Sift(role, apps, scored, ranked, options, anonymise, skip_unreadable)
+    return Sift(role, apps, scored, ranked, options, anonymise, skip_unreadable,
+                include_evidence)

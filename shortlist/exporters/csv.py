@@ -19,6 +19,8 @@ def csv_header(sift: Sift) -> list[str]:
              "failures", "flags", "errors"]
     for c in sift.role.criteria:
         head += [f"{c.id} rating", f"{c.id} points"]
+        if sift.include_evidence and c.evidence != "none":
+            head.append(f"{c.id} evidence")
     head += ["source_file", "source_sheet", "source_row"]
     return head
 
@@ -34,9 +36,10 @@ def csv_rows(sift: Sift) -> Iterator[list[Any]]:
                 "; ".join(f"{f['criterion']}: {f['flag']} ({f['detail']})"
                           for f in rec["flags"]),
                 "; ".join(_error_text(e) for e in rec["errors"])]
-        for cid, crit in rec["criteria"].items():
-            del cid
+        for crit in rec["criteria"].values():
             row += [crit["rating"], crit["points"]]
+            if "evidence" in crit:
+                row.append(crit["evidence"])
         src = rec["source"]
         row += [src["file"], src["sheet"], src["row"]]
         yield row

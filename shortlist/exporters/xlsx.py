@@ -316,46 +316,15 @@ def _extra_fields(role: Role) -> list[Any]:
 
 
 def _failure_texts(sift: Sift, pos: np.ndarray) -> list[str]:
-    """Sift.failures for every applicant, built criterion by criterion rather than per cell."""
-    frame, sc = sift.apps.frame, sift.scored
-    out: list[list[str]] = [[] for _ in range(len(pos))]
-    for c in sift.role.essentials:
-        met = sc[f"met:{c.id}"].to_numpy(dtype=bool)[pos]
-        unreadable = frame[f"unreadable:{c.id}"].to_numpy(dtype=bool)[pos]
-        claimed = frame[f"level:{c.id}"].to_numpy()[pos]
-        unevidenced = sc[f"unevidenced:{c.id}"].to_numpy(dtype=bool)[pos]
-        needs = f'needs "{c.pass_level}"'
-        for k in np.flatnonzero(~met & ~unreadable).tolist():
-            level = int(claimed[k])
-            if level < 0:
-                reason = f"no answer, {needs}"
-            elif unevidenced[k]:
-                reason = (f'rated "{c.scale.levels[level]}" with no evidence, so counted as '
-                          f'"{c.scale.levels[0]}"; {needs}')
-            else:
-                reason = f'rated "{c.scale.levels[level]}", {needs}'
-            out[k].append(f"{c.id}: {reason}")
-    return ["\n".join(parts) for parts in out]
+    failures = sift.all_failures
+    return ["\n".join(f"{c.id}: {reason}" for c, reason in failures[k])
+            for k in pos.tolist()]
 
 
 def _flag_texts(sift: Sift, pos: np.ndarray) -> list[str]:
-    """Sift.flags for every applicant, as lines of text."""
-    frame, sc = sift.apps.frame, sift.scored
-    out: list[list[str]] = [[] for _ in range(len(pos))]
-    for c in sift.role.criteria:
-        unevidenced = sc[f"unevidenced:{c.id}"].to_numpy(dtype=bool)[pos]
-        over = sc[f"over_limit:{c.id}"].to_numpy(dtype=bool)[pos]
-        if not (unevidenced.any() or over.any()):
-            continue
-        claimed = frame[f"level:{c.id}"].to_numpy()[pos]
-        words = frame[f"words:{c.id}"].to_numpy()[pos]
-        for k in np.flatnonzero(unevidenced).tolist():
-            out[k].append(f'{c.id}: unevidenced (rated "{c.scale.levels[int(claimed[k])]}" '
-                          f'with no evidence; counted as "{c.scale.levels[0]}")')
-        for k in np.flatnonzero(over).tolist():
-            out[k].append(f"{c.id}: over word limit ({int(words[k])} words, "
-                          f"limit {c.word_limit})")
-    return ["\n".join(parts) for parts in out]
+    flags = sift.all_flags
+    return ["\n".join(f"{c.id}: {flag.replace('_', ' ')} ({detail})"
+                      for c, flag, detail in flags[k]) for k in pos.tolist()]
 
 
 def _error_text(p: Any) -> str:
@@ -887,16 +856,20 @@ def _write_run(x: ExcelText, ws: Any, sift: Sift, late_notes: Callable[[], list[
 # ---------------------------------------------------------------------------------------------
 
 
-def write_xlsx(sift: Sift, out: BinaryIO, *, include_evidence: bool = False,
+def write_xlsx(sift: Sift, out: BinaryIO, *, include_evidence: bool | None = None,
                notes: list[str] | None = None) -> None:
     """Write the panel's workbook to `out`.
 
     Sheets: Shortlist (with the score distribution), Ranking, Breakdown, Evidence (the
-    shortlisted applicants', or everyone's with `include_evidence`), Role and Run.
-    Values changed to fit in a cell (characters Excel cannot store, text over its cell limit)
-    are listed on the Run sheet and appended to `notes`, one line each, for the caller to
-    show as warnings.
+    shortlisted applicants', or everyone's with `include_evidence`, by default
+    `sift.include_evidence`), Role and Run. Values changed to fit in a cell (characters Excel
+    cannot store, text over its cell limit) are listed on the Run sheet and appended to
+    `notes` (by default `sift.notes`), one line each, for the caller to show as warnings.
     """
+    if include_evidence is None:
+        include_evidence = sift.include_evidence
+    if notes is None:
+        notes = sift.notes
     n = len(sift.apps.frame)
     if n > MAX_ROWS - HEADER_ROW - 1:
         raise OutputError(f"{n:,} applicants do not fit on one Excel sheet (at most "

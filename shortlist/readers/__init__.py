@@ -193,9 +193,12 @@ def _read_sheets(sheets: list[Sheet], role: Role, display: str) -> tuple[list[Bl
         elif s.visible and best_guess is None:
             best_guess = (s, header)
     if chosen:
-        if len([s for s in sheets if s.rows]) > 1:
+        if len(chosen) > 1:
             problems.extend(Problem("sheet-read", f"is read ({len(b)} applicants)", display,
                                     b.sheet, severity="info") for b in chosen)
+        if not any(len(b) for b in chosen):
+            problems.append(Problem("no-applicants", "has a header row but no applicants "
+                                    "under it", display, chosen[0].sheet, severity="warning"))
         return chosen, problems
     if best_guess is not None:
         s, header = best_guess

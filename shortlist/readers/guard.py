@@ -228,7 +228,7 @@ def detect_kind(path: Path) -> FileKind:
         try:
             with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                 return _classify_ole(_Cfb(mm, size))
-        except _Broken:
+        except (_Broken, struct.error, IndexError, ValueError):
             return FileKind("ole", "a damaged OLE compound file")
     return _classify_bytes(head)
 
@@ -702,14 +702,16 @@ class _SstInfo:
 # --------------------------------------------------------------------------------------------
 # ODS content.xml scanning
 
-_ODS_TAG = re.compile(
-    rb"<(/?)(table:table-row|table:table-cell|table:covered-table-cell|table:table|text:s)"
-    rb"(?=[\s/>])(" + _TAIL + rb")>"
-)
 _ROWS_REP = re.compile(rb"(?:^|\s)table:number-rows-repeated\s*=\s*[\"'](\d+)")
 _COLS_REP = re.compile(rb"(?:^|\s)table:number-columns-repeated\s*=\s*[\"'](\d+)")
-_TEXT_C = re.compile(rb"(?:^|\s)text:c\s*=\s*[\"'](\d+)")
+_COLS_REP_ANY = re.compile(rb"table:number-columns-repeated\s*=\s*[\"'](\d+)")
+_TEXT_C = re.compile(rb"text:c\s*=\s*[\"'](\d+)")
 _TABLE_NAME = re.compile(rb"(?:^|\s)table:name\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_TABLE_OPEN = re.compile(rb"<table:table(?=[\s/>])(" + _TAIL + rb")>")
+_TABLE_CLOSE = re.compile(rb"</table:table\s*>")
+_ROW_START = re.compile(rb"<table:table-row(?=[\s/>])(" + _TAIL + rb")>")
+_ROW_END = re.compile(rb"</table:table-row\s*>")
+_CELL_AT = re.compile(rb"<table:(?:covered-)?table-cell(?=[\s/>])(" + _TAIL + rb")>")
 _CELL_END = re.compile(rb"</table:(?:covered-)?table-cell\s*>")
 
 
@@ -928,7 +930,7 @@ class _Inspector:
             with self.path.open("rb") as fh:
                 head = fh.read(64 * KiB)
                 if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-                    self.inspect_zip(fh, size, head)
+                    self.inspect_zip(size)
                 elif head.startswith(_OLE_MAGIC):
                     with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                         self.inspect_ole(mm, size)
@@ -938,6 +940,9 @@ class _Inspector:
             self.add(UNREADABLE_FILE, f"cannot read the file: {exc.strerror or exc}")
         except MemoryError:
             self.add(FILE_TOO_LARGE, "the file needs more memory to check than is available")
+        except Exception as exc:  # a structure no check anticipated: refuse, never crash
+            self.add(CORRUPT_FILE, f"the file is malformed in a way that could not be checked "
+                     f"({type(exc).__name__}: {exc}); refused")
         return self.problems
 
     # -- plain files ----------------------------------------------------------------------
@@ -956,7 +961,7 @@ class _Inspector:
 
     # -- zip containers -------------------------------------------------------------------
 
-    def inspect_zip(self, fh: object, size: int, head: bytes) -> None:
+    def inspect_zip(self, size: int) -> None:
         if not self.zip_directory_ok(size):
             return
         try:
@@ -1596,8 +1601,8 @@ class _Inspector:
         except _Broken as exc:
             self.add(exc.kind, exc.message)
             return
-        except struct.error:
-            self.add(TRUNCATED_FILE, "the OLE compound document is cut short")
+        except (struct.error, IndexError, ValueError):
+            self.add(TRUNCATED_FILE, "the OLE compound document is cut short or damaged")
             return
         kind = _classify_ole(cfb)
         if kind.kind == "encrypted-ooxml":
@@ -1616,11 +1621,11 @@ class _Inspector:
         if entry is None:  # pragma: no cover - _classify_ole found one
             return
         try:
-            stream = cfb.stream(entry)
+            self.scan_biff(cfb.stream(entry))
         except _Broken as exc:
             self.add(exc.kind, exc.message)
-            return
-        self.scan_biff(stream)
+        except (struct.error, IndexError, ValueError):
+            self.add(CORRUPT_FILE, "the workbook stream is damaged")
 
     def scan_biff(self, s: bytes) -> None:
         """Walk an .xls Workbook stream: FILEPASS, SST count, sheets' dimensions and cells."""
@@ -1738,36 +1743,40 @@ class _Budget:
 
 
 class _OdsScan:
-    """Streams ODS content.xml tags, expanding repeats the way calamine does."""
+    """Measures each table of ODS content.xml the way calamine expands it.
+
+    Works row by row: a few literal-prefixed searches find row boundaries, and the cells of a
+    row are measured with byte counts and reverse searches rather than one regex step per tag.
+    A row's width is the position after its last non-empty cell (``office:`` value attributes
+    or a formula), counting ``number-columns-repeated``; empty rows count only when a non-empty
+    row follows them, so LibreOffice's trailing padding is free.
+    """
 
     def __init__(self, owner: _Inspector, info: zipfile.ZipInfo) -> None:
         self.owner = owner
         self.lim = owner.limits
         self.info = info
         self.table: str | None = None
-        self.done_table = False  # a problem was reported for this table; skip to the next
+        self.done = True  # no table open, or a problem was reported for this one
         self.rows_seen = 0  # rows so far in this table, repeats expanded (empty ones too)
         self.used_rows = 0
         self.used_cols = 0
         self.expanded = 0  # characters beyond the file's own, through repetition
-        # current row
         self.in_row = False
         self.row_rep = 1
         self.row_bytes = 0
-        self.row_start = 0
         self.row_extra = 0
         self.col_pos = 0
         self.row_width = 0
-        self.row_nonempty = False
-        self.cell_rep = 1
 
     def problem(self, kind: str, message: str, row: int | None = None,
                 col: int | None = None) -> None:
         self.owner.add(kind, message, sheet=self.table or "(unnamed table)", row=row,
                        column=_col_letters(col) if col else None)
-        self.done_table = True
+        self.done = True
+        self.in_row = False
 
-    def check_range(self) -> None:
+    def over(self) -> bool:
         lim = self.lim
         rows, cols = self.used_rows, self.used_cols
         if rows > lim.max_rows or cols > lim.max_columns or rows * cols > lim.max_cells:
@@ -1775,7 +1784,9 @@ class _OdsScan:
             rng.rows, rng.cols = rows, cols
             self.problem(SHEET_TOO_LARGE, "repeated non-empty cells or rows "
                          "(table:number-rows-repeated / number-columns-repeated): "
-                         + rng.describe(), row=min(rows, 10**12), col=cols)
+                         + rng.describe(), row=self.rows_seen + 1, col=cols)
+            return True
+        return False
 
     def run(self, pieces: Iterator[bytes]) -> None:
         runs = _LongRuns(self.lim.max_cell_chars)
@@ -1786,102 +1797,132 @@ class _OdsScan:
                                f"characters, more than the {_fmt(self.lim.max_cell_chars)} "
                                "allowed", sheet=self.table)
                 raise _Stop
-            self.row_start = 0
-            for m in _ODS_TAG.finditer(piece):
-                self.event(piece, m)
-            if self.in_row:
-                self.row_bytes += len(piece) - self.row_start
-        if self.table is not None and not self.done_table:
-            self.check_range()
+            pos = 0
+            marks = sorted([(m.start(), m.end(), m.group(1)) for m in
+                            _TABLE_OPEN.finditer(piece)]
+                           + [(m.start(), m.end(), None) for m in _TABLE_CLOSE.finditer(piece)])
+            for begin, end, attrs in marks:
+                self.region(piece, pos, begin)
+                pos = end
+                if attrs is None:
+                    self.end_table()
+                elif not attrs.rstrip().endswith(b"/"):
+                    self.start_table(attrs)
+            self.region(piece, pos, len(piece))
+        self.end_table()
 
-    def event(self, piece: bytes, m: re.Match[bytes]) -> None:
-        slash, name, attrs = m.group(1), m.group(2), m.group(3)
-        closed = attrs.rstrip().endswith(b"/")
-        if name == b"table:table":
-            if slash:
-                if self.table is not None and not self.done_table:
-                    self.check_range()
-                self.table = None
-                self.done_table = True
-            elif not closed:
-                nm = _TABLE_NAME.search(attrs)
-                raw = (nm.group(1) if nm.group(1) is not None else nm.group(2)) if nm else b""
-                self.table = html.unescape(raw.decode("utf-8", "replace"))
-                self.done_table = False
-                self.rows_seen = self.used_rows = self.used_cols = 0
-                self.in_row = False
-            return
-        if self.done_table or self.table is None:
-            return
-        if name == b"table:table-row":
-            if slash:
-                self.end_row(piece, m.end())
+    def start_table(self, attrs: bytes) -> None:
+        self.end_table()
+        nm = _TABLE_NAME.search(attrs)
+        raw = (nm.group(1) if nm.group(1) is not None else nm.group(2)) if nm else b""
+        self.table = html.unescape(raw.decode("utf-8", "replace"))
+        self.done = False
+        self.rows_seen = self.used_rows = self.used_cols = 0
+        self.expanded = 0
+        self.in_row = False
+
+    def end_table(self) -> None:
+        if self.table is not None and not self.done:
+            self.over()
+        self.done = True
+
+    def region(self, piece: bytes, a: int, b: int) -> None:
+        """Rows (or the rest of an open row) between offsets a and b of a piece."""
+        pos = a
+        while pos < b and not self.done:
+            if self.in_row:
+                end = _ROW_END.search(piece, pos, b)
+                stop = end.start() if end else b
+                self.cells(piece, pos, stop)
+                if end is None or self.done:
+                    return
+                self.end_row()
+                pos = end.end()
+                continue
+            start = _ROW_START.search(piece, pos, b)
+            if start is None:
                 return
-            rows_m = _ROWS_REP.search(attrs)
+            attrs = start.group(1)
+            rep = _ROWS_REP.search(attrs)
             self.in_row = True
-            self.row_rep = int(rows_m.group(1)) if rows_m else 1
-            self.row_start = m.start()
-            self.row_bytes = 0
+            self.row_rep = int(rep.group(1)) if rep else 1
+            self.row_bytes = start.end() - start.start()
             self.row_extra = 0
             self.col_pos = 0
             self.row_width = 0
-            self.row_nonempty = False
-            if closed:
-                self.end_row(piece, m.end())
+            pos = start.end()
+            if attrs.rstrip().endswith(b"/"):
+                self.end_row()
+
+    def cells(self, piece: bytes, a: int, b: int) -> None:
+        """Measure the cells of the open row that lie between offsets a and b."""
+        if a >= b:
             return
-        if not self.in_row or slash:
-            return
-        if name == b"text:s":
-            c = _TEXT_C.search(attrs)
-            count = int(c.group(1)) if c else 1
-            if count > self.lim.max_cell_chars:
-                self.problem(CELL_TOO_LARGE, f"a cell asks for {_fmt(count)} repeated spaces "
-                             f"(<text:s text:c=…>), more than the {_fmt(self.lim.max_cell_chars)}"
-                             " characters allowed in one cell",
-                             row=self.rows_seen + 1, col=max(self.col_pos, 1))
-                return
-            self.row_extra += count * self.cell_rep
-            return
-        # a cell
-        rep_m = _COLS_REP.search(attrs)
-        rep = int(rep_m.group(1)) if rep_m else 1
-        self.cell_rep = rep
-        if b"office:" in attrs or b"table:formula" in attrs:
-            self.row_nonempty = True
-            self.row_width = self.col_pos + rep
-            if self.row_width > self.lim.max_columns:
+        lim = self.lim
+        self.row_bytes += b - a
+        count = piece.count(b"<table:table-cell", a, b) + piece.count(
+            b"<table:covered-table-cell", a, b)
+        reps: list[tuple[int, int]] = []
+        if piece.find(b"number-columns-repeated", a, b) != -1:
+            reps = [(m.start(), int(m.group(1))) for m in _COLS_REP_ANY.finditer(piece, a, b)]
+        last = max(piece.rfind(b"office:", a, b), piece.rfind(b"table:formula", a, b))
+        if last != -1:
+            cell = max(piece.rfind(b"<table:table-cell", a, last),
+                       piece.rfind(b"<table:covered-table-cell", a, last))
+            if cell == -1:
+                width = self.col_pos  # the value belongs to a cell opened in an earlier piece
+            else:
+                before = piece.count(b"<table:table-cell", a, cell) + piece.count(
+                    b"<table:covered-table-cell", a, cell)
+                extra = sum(v - 1 for p, v in reps if p < cell)
+                tag = _CELL_AT.match(piece, cell)
+                own = _COLS_REP.search(tag.group(1)) if tag else None
+                width = self.col_pos + before + extra + (int(own.group(1)) if own else 1)
+            self.row_width = max(self.row_width, width)
+            if self.row_width > lim.max_columns:
                 self.used_cols = max(self.used_cols, self.row_width)
                 self.used_rows = max(self.used_rows, self.rows_seen + 1)
-                self.check_range()
+                self.over()
                 return
-            if rep > 1:
-                if closed:
-                    content = m.end() - m.start()
-                else:
-                    close = _CELL_END.search(piece, m.end())
-                    content = (close.end() if close else len(piece)) - m.start()
-                self.row_extra += content * (rep - 1)
-        self.col_pos += rep
+        self.col_pos += count + sum(v - 1 for _, v in reps)
+        # Repeated non-empty cells are copied by calamine once per repeat.
+        for p, v in reps:
+            if v < 2:
+                continue
+            cell = max(piece.rfind(b"<table:table-cell", a, p),
+                       piece.rfind(b"<table:covered-table-cell", a, p))
+            tag = _CELL_AT.match(piece, cell) if cell != -1 else None
+            if tag is None or not (b"office:" in tag.group(1) or b"table:formula" in tag.group(1)):
+                continue
+            if tag.group(1).rstrip().endswith(b"/"):
+                size = tag.end() - tag.start()
+            else:
+                close = _CELL_END.search(piece, tag.end(), b)
+                size = (close.end() if close else b) - cell
+            self.row_extra += size * (v - 1)
+        if piece.find(b"text:c", a, b) != -1:
+            for m in _TEXT_C.finditer(piece, a, b):
+                spaces = int(m.group(1))
+                if spaces > lim.max_cell_chars:
+                    self.problem(CELL_TOO_LARGE, f"a cell asks for {_fmt(spaces)} repeated "
+                                 f"spaces (<text:s text:c=…>), more than the "
+                                 f"{_fmt(lim.max_cell_chars)} characters allowed in one cell",
+                                 row=self.rows_seen + 1, col=max(self.col_pos, 1))
+                    return
+                self.row_extra += spaces
 
-    def end_row(self, piece: bytes, end: int) -> None:
-        if not self.in_row:
-            return
+    def end_row(self) -> None:
         self.in_row = False
         rep = self.row_rep
-        if self.row_nonempty:
-            row_bytes = self.row_bytes + (end - self.row_start)
+        if self.row_width:
             self.used_rows = self.rows_seen + rep
             self.used_cols = max(self.used_cols, self.row_width)
-            self.expanded += self.row_extra * rep + (row_bytes + 0) * (rep - 1)
-            lim = self.lim
-            if (self.used_rows > lim.max_rows or self.used_cols > lim.max_columns
-                    or self.used_rows * self.used_cols > lim.max_cells):
-                self.check_range()
+            self.expanded += self.row_extra * rep + self.row_bytes * (rep - 1)
+            if self.over():
                 return
-            if self.expanded > lim.max_expanded_chars:
+            if self.expanded > self.lim.max_expanded_chars:
                 self.problem(TEXT_TOO_LARGE, f"repeated non-empty cells and rows would expand "
-                             f"to more than {_fmt(lim.max_expanded_chars)} characters",
+                             f"to more than {_fmt(self.lim.max_expanded_chars)} characters",
                              row=self.rows_seen + 1)
                 return
         self.rows_seen += rep
-        self.row_start = end
