@@ -10,25 +10,22 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..errors import InputNotFound, Problem
-from ..role import YES_NO, Role
-from .blocks import Block, evidence_key_of, rating_key_of
-from .cells import cell_text, rating_key, shorten
+from ..role import Role
+from .assemble import BLANK, assemble
+from .blocks import Block
 from .form import find_form_header, read_form
 from .sources import FOLDER_SUFFIXES, SUPPORTED_SUFFIXES, Sheet, Unreadable, load_sheets
 from .table import ColumnMatcher, find_header, read_table
 
-__all__ = ["Applications", "InputSummary", "expand_inputs", "read_applications",
+__all__ = ["BLANK", "Applications", "InputSummary", "expand_inputs", "read_applications",
            "read_file"]
-
-BLANK = -1  # level index of a blank rating
 
 
 @dataclass
@@ -233,7 +230,7 @@ def read_applications(role: Role, paths: Sequence[str | os.PathLike[str]]) -> Ap
         inputs.append(summary)
         problems.extend(file_problems)
         blocks.extend(file_blocks)
-    frame, errors, warnings = _assemble(role, blocks)
+    frame, errors, warnings = assemble(role, blocks)
     for b in blocks:
         problems.extend(b.block_errors)
         problems.extend(b.warnings)
@@ -251,145 +248,3 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
             seen.add(p)
             out.append(p)
     return out
-
-
-def _assemble(role: Role, blocks: list[Block]
-              ) -> tuple[pd.DataFrame, list[list[Problem]], list[Problem]]:
-    """Blocks → one frame; every value is validated here and bad ones become row errors.
-
-    Monitoring data never makes an applicant invalid: a value outside its list is a warning.
-    """
-    n = sum(len(b) for b in blocks)
-    errors: list[list[Problem]] = []
-    warnings: list[Problem] = []
-    for b in blocks:
-        for i in range(len(b)):
-            errors.append([*b.block_errors, *b.row_errors.get(i, [])])
-    columns: dict[str, Any] = {
-        "file": [b.file for b in blocks for _ in range(len(b))],
-        "sheet": [b.sheet for b in blocks for _ in range(len(b))],
-        "row": [r for b in blocks for r in b.rows],
-    }
-
-    def gather(key: str) -> list[tuple[Block, int, Any]]:
-        out = []
-        for b in blocks:
-            vals = b.values.get(key)
-            for i in range(len(b)):
-                out.append((b, i, vals[i] if vals is not None else None))
-        return out
-
-    def missing(key: str) -> np.ndarray:
-        return np.fromiter((key not in b.values for b in blocks for _ in range(len(b))),
-                           dtype=bool, count=n)
-
-    # Fields
-    for f in role.fields:
-        texts: list[str] = []
-        for k, (b, i, raw) in enumerate(gather(f.name)):
-            text = " ".join(cell_text(raw).split())
-            if f.name == "guaranteed_interview":
-                texts.append(text)
-                continue
-            if text and f.values is not None:
-                canon = f.canonical(text)
-                if canon is None:
-                    problem = b.problem("bad-value", f"{f.label} is {text!r}; expected one of "
-                                        + ", ".join(repr(v) for v in f.values), f.name, i)
-                    if f.monitoring:
-                        warnings.append(replace(problem, severity="warning", message=problem
-                                                .message + " (monitoring data: kept as given)"))
-                    else:
-                        errors[k].append(problem)
-                        text = ""
-                else:
-                    text = canon
-            elif not text and f.required:
-                errors[k].append(b.problem(
-                    "missing-value", f"{f.label} is blank; every applicant needs one",
-                    f.name, i))
-            texts.append(text)
-        if f.name == "guaranteed_interview":
-            columns[f.name] = _yes_no_column(texts, gather(f.name), errors, f.label)
-        else:
-            columns[f.name] = texts
-
-    _check_duplicate_ids(columns["applicant_id"], gather("applicant_id"), errors)
-
-    # Criteria
-    for c in role.criteria:
-        lookup = c.scale.lookup()
-        levels = np.full(n, BLANK, dtype=np.int16)
-        unreadable = missing(rating_key_of(c.id))
-        for k, (b, i, raw) in enumerate(gather(rating_key_of(c.id))):
-            key = rating_key(raw)
-            if not key:
-                continue
-            level = lookup.get(key)
-            if level is None:
-                errors[k].append(b.problem(
-                    "unknown-rating", f"{c.id} rating {shorten(cell_text(raw).strip())!r} is "
-                    f"not on the {c.scale.name} scale; expected one of {c.scale.accepted()}",
-                    rating_key_of(c.id), i))
-                unreadable[k] = True
-            else:
-                levels[k] = level
-        columns[f"level:{c.id}"] = levels
-        columns[f"unreadable:{c.id}"] = unreadable
-        evidence = [cell_text(raw).strip() for _, _, raw in gather(evidence_key_of(c.id))]
-        columns[f"evidence:{c.id}"] = evidence
-        columns[f"words:{c.id}"] = np.fromiter((len(t.split()) for t in evidence),
-                                               dtype=np.int32, count=n)
-    frame = pd.DataFrame(columns)
-    # CSV rows have no sheet: keep None (not NaN) beside workbook sheet names.
-    frame["sheet"] = pd.Series(columns["sheet"], dtype=object, index=frame.index)
-    return frame, errors, warnings
-
-
-def _yes_no_column(texts: list[str], cells: list[tuple[Block, int, Any]],
-                   errors: list[list[Problem]], label: str) -> list[bool]:
-    lookup = YES_NO.lookup()
-    out = []
-    for k, ((b, i, raw), text) in enumerate(zip(cells, texts, strict=True)):
-        if not text:
-            out.append(False)
-            continue
-        level = lookup.get(rating_key(raw))
-        if level is None:
-            errors[k].append(b.problem(
-                "bad-value", f"{label} is {text!r}; expected {YES_NO.accepted()}",
-                "guaranteed_interview", i))
-            out.append(False)
-        else:
-            out.append(level == 1)
-    return out
-
-
-def _check_duplicate_ids(ids: list[str], cells: list[tuple[Block, int, Any]],
-                         errors: list[list[Problem]]) -> None:
-    first: dict[str, int] = {}
-    groups: dict[str, list[int]] = {}
-    for k, applicant_id in enumerate(ids):
-        if not applicant_id:
-            if not any(p.type in ("missing-value", "missing-column", "missing-field")
-                       for p in errors[k]):
-                b, i, _ = cells[k]
-                errors[k].append(b.problem(
-                    "missing-value", "Applicant ID is blank; every applicant needs one",
-                    "applicant_id", i))
-            continue
-        key = applicant_id.casefold()
-        first.setdefault(key, k)
-        groups.setdefault(key, []).append(k)
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        for k in members:
-            b, i, _ = cells[k]
-            others = [cells[m] for m in members if m != k]
-            where = "; ".join(f"{ob.file}" + (f" sheet {ob.sheet!r}" if ob.sheet else "")
-                              + f" row {ob.where('applicant_id', oi)[0]}"
-                              for ob, oi, _ in others)
-            errors[k].append(b.problem(
-                "duplicate-id", f"applicant id {ids[k]!r} is also used at {where}; expected "
-                "each applicant once", "applicant_id", i))

@@ -203,28 +203,30 @@ def read_table(sheet: Sheet, header: HeaderMatch, role: Role, display: str) -> B
         block.columns[key] = col_label(j)
     width = len(header_cells)
     last_used = max((j for j in range(width) if not is_blank(header_cells[j])), default=-1)
+    kept: list[int] = []
     for i in range(header.row_index + 1, len(sheet.rows)):
         cells = sheet.rows[i]
         if all(is_blank(c) for c in cells):
             continue
-        k = len(block.rows)
+        k = len(kept)
+        kept.append(i)
         block.rows.append(sheet.row_number(i))
         if sheet.lines is not None and len(cells) != width:
             extra = [c for c in cells[width:] if not is_blank(c)]
             if len(cells) < width or extra:
                 block.add_row_error(k, Problem(
-                    "ragged-row", f"has {len(cells)} fields; the header has {width}",
+                    "ragged-row", f"has {len(cells)} fields, but the header has {width}; "
+                    "expected one field per column (a missing or extra separator?)",
                     display, None, sheet.row_number(i)))
-        elif extra_cells := [j for j in range(last_used + 1, len(cells))
-                             if not is_blank(cells[j])]:
+        elif len(cells) > last_used + 1 and (extra_cells := [
+                j for j in range(last_used + 1, len(cells)) if not is_blank(cells[j])]):
             block.warnings.append(Problem(
                 "cell-outside-table", "holds a value in a column with no header; not used",
                 display, sheet.name, sheet.row_number(i),
                 column_letter(sheet.first_col + extra_cells[0]), "warning"))
-        for j, key in columns:
-            block.values.setdefault(key, []).append(cells[j] if j < len(cells) else None)
-    for _, key in columns:
-        block.values.setdefault(key, [])
+    data = [sheet.rows[i] for i in kept]
+    for j, key in columns:
+        block.values[key] = [r[j] if j < len(r) else None for r in data]
     return block
 
 
