@@ -389,7 +389,7 @@ def test_binary_file_named_csv_is_unreadable(role: Role, tmp_path: Path) -> None
     apps = read(role, path)
     [p] = apps.unreadable
     assert p.file.endswith("binary.csv")
-    assert "expected CSV text" in p.message
+    assert "expected a CSV/text file" in p.message
     assert apps.inputs[0].readable is False
 
 

@@ -69,17 +69,18 @@ GiB = 1024 * MiB
 class Limits:
     """Ceilings applied by :func:`inspect_file`; every one can be raised for a batch run.
 
-    The defaults are sized for applicant workbooks (hundreds to a few thousand rows, tens to
-    a couple of hundred columns) with two orders of magnitude of headroom, while keeping the
-    worst file that passes well inside a laptop's memory.
+    The defaults admit a national campaign in one workbook (50,000 applicants × 30 criteria
+    with 120-word evidence is a 250 MB file whose sheet XML is 1.1 GB) while keeping the worst
+    file that passes within a few GB of memory; the compression ratio, not the sizes, is what
+    stops a zip bomb.
     """
 
     #: Largest file accepted at all (compressed size on disk).
     max_file_bytes: int = 512 * MiB
     #: Total *declared* uncompressed size of all members of a zip container.
-    max_uncompressed_bytes: int = 1 * GiB
+    max_uncompressed_bytes: int = 4 * GiB
     #: Declared uncompressed size of any single member.
-    max_member_bytes: int = 512 * MiB
+    max_member_bytes: int = 3 * GiB
     #: Uncompressed/compressed ratio allowed for members of at least `ratio_min_bytes`.
     #: Real sheet XML deflates 5-30x; zip bombs reach 1,000x with deflate.
     max_compression_ratio: float = 200.0
@@ -100,7 +101,7 @@ class Limits:
     max_cell_chars: int = 1_000_000
     #: Characters the file would expand to through repetition: shared strings times the cells
     #: that reference them, ODS repeated non-empty cells/rows, ODS ``<text:s text:c=…>``.
-    max_expanded_chars: int = 256 * MiB
+    max_expanded_chars: int = 2 * GiB
 
 
 DEFAULT_LIMITS = Limits()
@@ -218,7 +219,7 @@ def detect_kind(path: Path) -> FileKind:
         return FileKind("empty", "an empty file")
     with path.open("rb") as fh:
         head = fh.read(64 * KiB)
-    if head.startswith(b"PK"):
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         try:
             with zipfile.ZipFile(path) as zf:
                 return _classify_zip(zf)
@@ -789,11 +790,13 @@ class _Cfb:
                 self.entries.append(_CfbEntry(name, kind, start, stream_size))
         if not self.entries or self.entries[0].kind != 5:
             raise _Broken(CORRUPT_FILE, "the OLE directory has no root entry")
+        addressable = len(fat) * self.ss  # what the allocation table can describe
         for e in self.entries:
             if e.kind in (2, 5) and e.size > size:
-                raise _Broken(CORRUPT_FILE, f"the OLE stream {e.name!r} declares "
-                              f"{_fmt(e.size)} bytes, more than the whole file "
-                              f"({_fmt(size)} bytes)")
+                damage = TRUNCATED_FILE if e.size <= addressable else CORRUPT_FILE
+                raise _Broken(damage, f"the OLE stream {e.name!r} declares {_fmt(e.size)} bytes "
+                              f"but the whole file is {_fmt(size)} bytes: the file was cut "
+                              "short or is damaged")
         self.first_minifat = first_minifat
         self.n_minifat = n_minifat
 
@@ -897,15 +900,20 @@ class _Inspector:
                 what += f" (it begins {preview!r})"
         if kind.kind in _KIND_TEXT or kind.kind in {"html", "spreadsheetml-2003", "xml",
                                                      "biff4"}:
-            real_ext = {"xlsx": ".xlsx", "xlsb": ".xlsb", "ods": ".ods", "xls": ".xls",
-                        "csv": ".csv"}.get(kind.kind)
-            fix = (f"rename it to {real_ext}" if real_ext else
-                   "open it in Excel or LibreOffice and save it as .xlsx")
+            real_ext = {"xlsx": ".xlsx", "xlsb": ".xlsb", "ods": ".ods", "xls": ".xls"}.get(
+                kind.kind)
+            if real_ext:
+                fix = f"rename it to {real_ext}"
+            elif kind.kind == "csv":
+                fix = "if it is a CSV export, rename it to .csv"
+            else:
+                fix = "open it in Excel or LibreOffice and save it as .xlsx"
             self.add(WRONG_EXTENSION, f"the file is named {self.ext} but is really {what}; "
                      f"{fix}")
         else:
+            wanted = " or ".join(_KIND_TEXT.get(k, k) for k in sorted(expected))
             self.add(NOT_A_SPREADSHEET, f"the file is named {self.ext} but is really {what}, "
-                     "not a spreadsheet")
+                     f"not a spreadsheet; expected {wanted}")
 
     # -- entry point ----------------------------------------------------------------------
 
@@ -1027,6 +1035,10 @@ class _Inspector:
         if cd_size_total > size:
             self.add(TRUNCATED_FILE, "the zip directory is larger than the file: the file "
                      "was cut short or is damaged")
+            return False
+        if cd_size_total > 64 * MiB:
+            self.add(ZIP_BOMB, f"the zip directory alone is {_fmt(cd_size_total)} bytes; a "
+                     "spreadsheet's is a few kilobytes")
             return False
         return True
 

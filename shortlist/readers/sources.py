@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
+from .guard import DEFAULT_LIMITS, Limits, inspect_file
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -46,10 +47,16 @@ class Unreadable(Exception):
         super().__init__(str(problem))
 
 
-def load_sheets(path: Path, display: str) -> list[Sheet]:
-    """Every worksheet of a workbook (hidden ones marked), or the one table of a CSV."""
-    suffix = path.suffix.lower()
-    if suffix in TEXT_SUFFIXES:
+def load_sheets(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]:
+    """Every worksheet of a workbook (hidden ones marked), or the one table of a CSV.
+
+    The file is inspected first (`guard.inspect_file`): a dangerous or mislabelled file is
+    refused before any reader spends memory on it.
+    """
+    blocking = [p for p in inspect_file(path, limits) if p.is_error]
+    if blocking:
+        raise Unreadable(replace(blocking[0], file=display))
+    if path.suffix.lower() in TEXT_SUFFIXES:
         return [read_csv(path.read_bytes(), display)]
     return _read_workbook(path, display)
 
@@ -57,11 +64,6 @@ def load_sheets(path: Path, display: str) -> list[Sheet]:
 def _read_workbook(path: Path, display: str) -> list[Sheet]:
     import python_calamine as pc
 
-    from .guard import inspect_file
-
-    blocking = [p for p in inspect_file(path) if p.is_error]
-    if blocking:
-        raise Unreadable(blocking[0])
     try:
         wb = pc.CalamineWorkbook.from_path(str(path))
     except pc.PasswordError:
