@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,12 @@ from ..role import Role
 from .assemble import BLANK, assemble
 from .blocks import Block
 from .form import find_form_header, read_form
+from .guard import DEFAULT_LIMITS, Limits
 from .sources import FOLDER_SUFFIXES, SUPPORTED_SUFFIXES, Sheet, Unreadable, load_sheets
 from .table import ColumnMatcher, find_header, read_table
 
-__all__ = ["BLANK", "Applications", "InputSummary", "expand_inputs", "read_applications",
-           "read_file"]
+__all__ = ["BLANK", "DEFAULT_LIMITS", "Applications", "InputSummary", "Limits", "expand_inputs",
+           "read_applications", "read_file"]
 
 
 @dataclass
@@ -121,7 +122,8 @@ def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
     return files, notes
 
 
-def read_file(path: Path, role: Role) -> tuple[list[Block], InputSummary, list[Problem]]:
+def read_file(path: Path, role: Role, limits: Limits = DEFAULT_LIMITS
+              ) -> tuple[list[Block], InputSummary, list[Problem]]:
     """Read one file: its applicant blocks, a summary, and file-level problems."""
     display = _display(path)
     try:
@@ -141,7 +143,7 @@ def read_file(path: Path, role: Role) -> tuple[list[Block], InputSummary, list[P
     try:
         if path.stat().st_size == 0:
             raise Unreadable(Problem("empty-file", "is empty (0 bytes)", display))
-        sheets = load_sheets(path, display)
+        sheets = load_sheets(path, display, limits)
     except Unreadable as exc:
         summary.readable = False
         return [], summary, [exc.problem]
@@ -219,14 +221,22 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_applications(role: Role, paths: Sequence[str | os.PathLike[str]]) -> Applications:
-    """Read every input for `role`. Never raises for bad content: problems are collected."""
+def read_applications(role: Role, paths: Sequence[str | os.PathLike[str]], *,
+                      limits: Limits = DEFAULT_LIMITS,
+                      on_file: Callable[[int, int, Path], None] | None = None) -> Applications:
+    """Read every input for `role`. Never raises for bad content: problems are collected.
+
+    `limits` bound what a file may cost before it is refused; `on_file(i, n, path)` is called
+    before each file is read (for progress displays).
+    """
     files, notes = expand_inputs(paths)
     problems: list[Problem] = list(notes)
     blocks: list[Block] = []
     inputs: list[InputSummary] = []
-    for f in files:
-        file_blocks, summary, file_problems = read_file(f, role)
+    for i, f in enumerate(files):
+        if on_file is not None:
+            on_file(i, len(files), f)
+        file_blocks, summary, file_problems = read_file(f, role, limits)
         inputs.append(summary)
         problems.extend(file_problems)
         blocks.extend(file_blocks)
