@@ -17,13 +17,20 @@ import typer
 from tabulate import tabulate
 
 from . import __version__
+from .audit import write_with_record
+from .batch import BATCH_FORMATS, Campaign, PlanError, load_plan, run_batch
 from .errors import RoleError, ShortlistError
 from .explain import explain as explain_applicant
 from .explain import render_explanation
 from .exporters import FORMATS, SUFFIXES
+from .exporters.impact import IMPACT_FORMATS
+from .impact import UnknownMonitoringField
+from .impact import impact as impact_report
+from .marksheet import write_marking_sheet
 from .output import write_atomic
 from .readers import expand_inputs, read_applications
 from .role import Role, find_role, load_role, role_files, roles_dir
+from .save import write_output
 from .sift import Sift, run_sift
 from .templates import write_template
 
@@ -53,6 +60,36 @@ class CheckFormat(StrEnum):
 class Layout(StrEnum):
     form = "form"
     table = "table"
+    marking = "marking"
+
+
+class CombineRule(StrEnum):
+    mean = "mean"
+    median = "median"
+    min = "min"
+
+
+MarksOpt = Annotated[list[Path] | None, typer.Option(
+    "--marks", "-m", help="An assessor's marking sheet (from `template --layout marking`); "
+    "repeat for each assessor. Marks replace self-ratings where given.", dir_okay=False,
+    show_default=False)]
+AgreedOpt = Annotated[Path | None, typer.Option(
+    "--agreed", help="The marking sheet agreed at moderation: its marks override the "
+    "assessors' cell by cell (needs --marks).", dir_okay=False, show_default=False)]
+CombineOpt = Annotated[CombineRule | None, typer.Option(
+    "--combine", case_sensitive=False, help="How several assessors' marks on a criterion "
+    "combine: mean, median or min of their points (default mean; needs --marks).",
+    show_default=False)]
+
+
+def _panel(marks: list[Path] | None, agreed: Path | None,
+           combine: CombineRule | None) -> dict[str, Any]:
+    """run_sift's panel options, after checking they make sense together."""
+    if not marks and (agreed is not None or combine is not None):
+        fail(f"{'--agreed' if agreed is not None else '--combine'} needs the assessors' "
+             "marking sheets: add --marks FILE for each", 2)
+    return {"marks": marks or [], "agreed": agreed,
+            "combine": (combine or CombineRule.mean).value}
 
 
 RoleArg = Annotated[str, typer.Argument(
@@ -113,7 +150,8 @@ def rank(
         "--output", "-o", help="Write to this file instead of stdout (xlsx needs it).",
         dir_okay=False)] = None,
     anonymise: Annotated[bool, typer.Option(
-        "--anonymise", help="Leave names and personal fields out; show applicant ids only.")
+        "--anonymise", help="Name-blind: leave names and personal fields out, show "
+        "applicant ids only, and name input files 'input 1', 'input 2'….")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")
                      ] = False,
@@ -124,12 +162,16 @@ def rank(
         "--include-evidence", help="Include every applicant's evidence text (xlsx: an "
         "Evidence sheet for everyone, not only the shortlist; csv and json: evidence "
         "columns/keys).")] = False,
+    marks: MarksOpt = None,
+    agreed: AgreedOpt = None,
+    combine: CombineOpt = None,
 ) -> None:
     """Score and rank applicants, flag essential failures, and print or export the shortlist."""
     fmt = _output_format(fmt, output)
+    panel = _panel(marks, agreed, combine)
     r = _load(role)
     sift = _sift(r, inputs, top=top, min_score=min_score, anonymise=anonymise,
-                 skip_unreadable=skip_unreadable, include_evidence=include_evidence)
+                 skip_unreadable=skip_unreadable, include_evidence=include_evidence, **panel)
     _report_input_problems(sift)
     writer = FORMATS[fmt.value]
     if output is None:
@@ -138,12 +180,14 @@ def rank(
     else:
         files, _ = expand_inputs(inputs)
         try:
-            write_atomic(output, lambda fh: writer(sift, fh), force=force, inputs=files)
+            written = write_output(sift, output, fmt.value, force=force, inputs=[
+                *files, *panel["marks"], *filter(None, [panel["agreed"]])])
         except ShortlistError as exc:
             fail(str(exc))
         for note in sift.notes:
             warn(note)
-        typer.echo(f"Wrote {output} ({fmt.value}). {sift.summary_line()}", err=True)
+        record = f" (run record in {written[1]})" if len(written) > 1 else ""
+        typer.echo(f"Wrote {output} ({fmt.value}){record}. {sift.summary_line()}", err=True)
 
 
 def _output_format(fmt: OutputFormat | None, output: Path | None) -> OutputFormat:
@@ -243,20 +287,58 @@ def template(
         show_default=False)],
     layout: Annotated[Layout, typer.Option(
         "--layout", "-l", case_sensitive=False,
-        help="form: one applicant per workbook; table: one applicant per row.")] = Layout.form,
+        help="form: one applicant per workbook; table: one applicant per row; marking: an "
+        "assessor's marking sheet for the applicants in INPUT.")] = Layout.form,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    inputs: Annotated[list[Path] | None, typer.Argument(
+        help="--layout marking only: the application files (or folders) to mark.",
+        show_default=False)] = None,
+    everyone: Annotated[bool, typer.Option(
+        "--all", help="--layout marking: list every valid applicant, not only those meeting "
+        "every essential criterion on self-assessment.")] = False,
+    names: Annotated[bool, typer.Option(
+        "--names", help="--layout marking: show applicants' names (name-blind by default).")
+    ] = False,
+    assessor: Annotated[str, typer.Option(
+        "--assessor", help="--layout marking: fill in the Assessor cell.")] = "",
 ) -> None:
     """Write a blank workbook for applicants to fill in, with drop-down lists of the scale
-    levels and the word limits shown."""
+    levels and the word limits shown; or (--layout marking) an assessor's marking sheet."""
     r = _load(role)
     if output.suffix.lower() != ".xlsx":
         fail(f"template {output.name!r} must be an .xlsx file", 2)
+    if layout is Layout.marking:
+        _marking_template(r, output, inputs or [], everyone=everyone, names=names,
+                          assessor=assessor, force=force)
+        return
+    if inputs or everyone or names or assessor:
+        fail("INPUT, --all, --names and --assessor are for --layout marking", 2)
     try:
         write_atomic(output, lambda fh: write_template(r, fh, layout.value), force=force)
     except ShortlistError as exc:
         fail(str(exc))
     typer.echo(f"Wrote {output} ({layout.value} template for {r.id}, "
                f"{len(r.criteria)} criteria).", err=True)
+
+
+def _marking_template(r: Role, output: Path, inputs: list[Path], *, everyone: bool,
+                      names: bool, assessor: str, force: bool) -> None:
+    if not inputs:
+        fail("--layout marking needs the applications to mark: add INPUT files or folders", 2)
+    sift = _sift(r, inputs)
+    _report_input_problems(sift)
+    files, _ = expand_inputs(inputs)
+    listed: list[int] = []
+    try:
+        write_atomic(output, lambda fh: listed.append(write_marking_sheet(
+            sift, fh, everyone=everyone, names=names, assessor=assessor)),
+            force=force, inputs=files)
+    except ShortlistError as exc:
+        fail(str(exc))
+    who = "valid applicants" if everyone else \
+        "applicants meeting every essential criterion on self-assessment"
+    typer.echo(f"Wrote {output} (marking sheet for {r.id}: {listed[0]} {who}"
+               f"{'' if names else ', name-blind'}).", err=True)
 
 
 @app.command("roles")
@@ -324,12 +406,17 @@ def explain(
                                                     help="Lowest score shortlisted.")] = None,
     fmt: Annotated[CheckFormat, typer.Option("--format", "-f", case_sensitive=False,
                                              help="Output format.")] = CheckFormat.table,
-    anonymise: Annotated[bool, typer.Option("--anonymise", help="Leave the name out.")
-                         ] = False,
+    anonymise: Annotated[bool, typer.Option(
+        "--anonymise", help="Leave the name and personal fields out; name the inputs "
+        "'input 1', 'input 2'….")] = False,
+    marks: MarksOpt = None,
+    agreed: AgreedOpt = None,
+    combine: CombineOpt = None,
 ) -> None:
     """Show how one applicant's score, rank and shortlist decision arose."""
+    panel = _panel(marks, agreed, combine)
     r = _load(role)
-    sift = _sift(r, inputs, top=top, min_score=min_score, anonymise=anonymise)
+    sift = _sift(r, inputs, top=top, min_score=min_score, anonymise=anonymise, **panel)
     try:
         data = explain_applicant(sift, applicant)
     except ShortlistError as exc:
@@ -338,6 +425,97 @@ def explain(
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         typer.echo(render_explanation(sift, data), nl=False)
+
+
+class ImpactFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def impact(
+    role: RoleArg,
+    inputs: InputsArg,
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Report by this monitoring field only (default: every monitoring "
+        "field of the role).", show_default=False)] = None,
+    top: Annotated[int | None, typer.Option("--top", min=1, help="Shortlist size.")] = None,
+    min_score: Annotated[float | None, typer.Option("--min-score", min=0, max=100,
+                                                    help="Lowest score shortlisted.")] = None,
+    fmt: Annotated[ImpactFormat | None, typer.Option(
+        "--format", "-f", case_sensitive=False,
+        help="Output format; by default taken from -o's suffix, else table.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write to this file instead of stdout (csv: with its run "
+        "record beside it as FILE.run.json).", dir_okay=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")
+                     ] = False,
+    anonymise: Annotated[bool, typer.Option(
+        "--anonymise", help="Name the inputs 'input 1', 'input 2'… in the run record.")
+    ] = False,
+    skip_unreadable: Annotated[bool, typer.Option(
+        "--skip-unreadable", help="Report on the readable files even if some cannot be read.")
+    ] = False,
+) -> None:
+    """Adverse impact by stage (applied, met essentials, shortlisted) for each monitoring
+    field and group, with the four-fifths flag. Groups under 5 are shown as "<5"."""
+    if fmt is None and output is not None:
+        by_suffix = {".txt": "table", ".csv": "csv", ".json": "json"}.get(output.suffix.lower())
+        if by_suffix is None:
+            fail(f"cannot tell the format from {output.name!r}; add --format "
+                 f"({', '.join(IMPACT_FORMATS)}) or use a suffix: .txt, .csv, .json", 2)
+        fmt = ImpactFormat(by_suffix)
+    fmt = fmt or ImpactFormat.table
+    r = _load(role)
+    sift = _sift(r, inputs, top=top, min_score=min_score, anonymise=anonymise,
+                 skip_unreadable=skip_unreadable)
+    try:
+        report = impact_report(sift, by)
+    except UnknownMonitoringField as exc:
+        fail(str(exc), 2)
+    except ShortlistError as exc:
+        fail(str(exc))
+    writer = IMPACT_FORMATS[fmt.value]
+    if output is None:
+        writer(report, sys.stdout.buffer)
+        sys.stdout.flush()
+        return
+    files, _ = expand_inputs(inputs)
+    try:
+        written = write_with_record(output, lambda fh: writer(report, fh), report.record,
+                                    sidecar=fmt is ImpactFormat.csv, force=force, inputs=files)
+    except ShortlistError as exc:
+        fail(str(exc))
+    record = f" (run record in {written[1]})" if len(written) > 1 else ""
+    typer.echo(f"Wrote {output} ({fmt.value}){record}.", err=True)
+
+
+@app.command()
+def batch(
+    plan: Annotated[Path, typer.Argument(
+        help="The plan: a TOML file listing the campaigns (role, inputs, options, output); "
+        "paths in it are relative to it.", exists=True, dir_okay=False, show_default=False)],
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", case_sensitive=False,
+                                             help="Summary format.")] = CheckFormat.table,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing output files.")
+                     ] = False,
+) -> None:
+    """Run every campaign in a plan and print a summary; a failing campaign is reported and
+    the rest still run. Exit 1 if any failed."""
+    try:
+        p = load_plan(plan)
+    except PlanError as exc:
+        fail(str(exc))
+
+    def progress(k: int, c: Campaign) -> None:
+        typer.echo(f"[{k}/{len(p.campaigns)}] {c.name}", err=True)
+
+    result = run_batch(p, force=force, progress=progress)
+    BATCH_FORMATS[fmt.value](result, sys.stdout.buffer)
+    sys.stdout.flush()
+    if result.failed:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .audit import render_record
+from .marks import pass_points
 from .role import format_points
 from .sift import Sift
 
@@ -20,7 +22,8 @@ def explain(sift: Sift, applicant_id: str) -> dict[str, Any]:
         if not crit["applies"]:
             row["note"] = f"does not apply ({c.applies_if.describe() if c.applies_if else ''})"
         else:
-            weighted = (crit["points"] or 0) * c.weight
+            # The unrounded points, so that the rows add up exactly to the score.
+            weighted = float(sift.col(f"points:{c.id}")[i]) * c.weight
             row["weighted"] = weighted
             row["weighted_max"] = c.scale.max_points * c.weight
             if c.weight > 0:
@@ -29,7 +32,16 @@ def explain(sift: Sift, applicant_id: str) -> dict[str, Any]:
             notes = []
             if c.weight == 0:
                 notes.append("gate only, not scored")
-            if c.essential:
+            marks = sift.panel.describe_marks(i, c) if sift.panel is not None else None
+            if sift.panel is not None:
+                row["marks_text"] = (
+                    f"marks: {marks}" if marks is not None
+                    else "not marked by the panel (no evidence asked for): the answer stands"
+                    if c.evidence == "none" else "no marks: the self-rating stands")
+            if c.essential and marks is not None and c.pass_index is not None:
+                notes.append(("met" if crit["met"] else "NOT met")
+                             + f' (needs "{c.pass_level}", {pass_points(c)})')
+            elif c.essential:
                 notes.append(("met" if crit["met"] else "NOT met") + f' (needs "{c.pass_level}")')
             if crit.get("counted_as"):
                 notes.append(f'no evidence, counted as "{crit["counted_as"]}"')
@@ -39,7 +51,7 @@ def explain(sift: Sift, applicant_id: str) -> dict[str, Any]:
     if rec["rank"] is not None:
         ranks, ids = sift.col("rank"), sift.field("applicant_id")
         ties = [str(ids[k]) for k in sift.order if k != i and ranks[k] == rec["rank"]]
-    return {
+    out: dict[str, Any] = {
         "applicant": rec,
         "criteria": rows,
         "weighted_points": total,
@@ -47,6 +59,10 @@ def explain(sift: Sift, applicant_id: str) -> dict[str, Any]:
         "ties_with": ties,
         "decision": _decision(sift, rec, ties),
     }
+    if sift.panel is not None:
+        out["panel"] = sift.panel.to_dict()
+    out["run"] = sift.run_record()
+    return out
 
 
 def _decision(sift: Sift, rec: dict[str, Any], ties: list[str]) -> str:
@@ -73,16 +89,25 @@ def render_explanation(sift: Sift, data: dict[str, Any]) -> str:
     lines = [f"Applicant {who}",
              f"Read from {src['file']}" + (f", sheet {src['sheet']!r}" if src["sheet"] else "")
              + f", row {src['row']}", ""]
+    if "panel" in data:
+        lines[-1:] = [*_panel_lines(data["panel"]), ""]
     width = max(len(r["criterion"]) for r in data["criteria"])
+    # With marks, ratings read 'self "…"': as wide as the longest, so the points line up.
+    rw = 24 if "panel" not in data else max(
+        [24, *(len(f'self "{r["rating"]}"') for r in data["criteria"] if r["rating"])])
     for r in data["criteria"]:
         rating = f'"{r["rating"]}"' if r["rating"] is not None else "no answer"
+        if "panel" in data:
+            rating = f"self {rating}"
         if not r["applies"]:
-            lines.append(f"  {r['criterion']:<{width}}  {r['kind']:<9}  {rating:<24} {r['note']}")
+            lines.append(f"  {r['criterion']:<{width}}  {r['kind']:<9}  {rating:<{rw}} {r['note']}")
             continue
         pts = (f"{format_points(r['points'] or 0)}/{format_points(r['max'])} × "
                f"{format_points(r['weight'])} = {format_points(r['weighted'])}")
-        lines.append(f"  {r['criterion']:<{width}}  {r['kind']:<9}  {rating:<24} {pts:<18} "
+        lines.append(f"  {r['criterion']:<{width}}  {r['kind']:<9}  {rating:<{rw}} {pts:<18} "
                      f"{r['note']}")
+        if "marks_text" in r:
+            lines.append(f"  {'':<{width}}  {'':<9}  {r['marks_text']}")
     lines.append("")
     if rec["score"] is not None:
         lines.append(f"Score: 100 × {format_points(data['weighted_points'])} / "
@@ -91,10 +116,24 @@ def render_explanation(sift: Sift, data: dict[str, Any]) -> str:
                         if rec["desirable_score"] is not None else ""))
     for f in rec["flags"]:
         lines.append(f"Flag {f['criterion']}: {f['flag'].replace('_', ' ')} ({f['detail']})")
+    for comment in rec.get("assessor_comments", []):
+        lines.append(f"Comment from {comment['assessor']}: {comment['comment']}")
     for e in rec["errors"]:
         where = ", ".join(x for x in (e["sheet"] and f"sheet {e['sheet']!r}",
                                       e["row"] and f"row {e['row']}",
                                       e["column"] and f"column {e['column']}") if x)
         lines.append(f"Error at {where}: {e['message']}")
     lines.append(data["decision"])
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    text = "\n".join(line.rstrip() for line in lines) + "\n"
+    return text + ("\n" + render_record(data["run"]) if data.get("run") else "")
+
+
+def _panel_lines(panel: dict[str, Any]) -> list[str]:
+    """Who marked, and how marks became points."""
+    who = ", ".join(f"{m['assessor']} ({m['file']})" for m in panel["marks"])
+    lines = [f"Marked by {who}; several marks on a criterion are combined by the "
+             f"{panel['combine']} of their points."]
+    if panel["agreed"] is not None:
+        lines.append(f"Agreed marks from {panel['agreed']['file']} replace them where given.")
+    lines.append("Where nobody marked a criterion, the applicant's own rating stands.")
+    return lines

@@ -64,6 +64,12 @@ def rank(role: Role, frame: pd.DataFrame, scored: pd.DataFrame, options: Options
     gis = frame["guaranteed_interview"].to_numpy(dtype=bool) if "guaranteed_interview" in frame \
         else np.zeros(n, dtype=bool)
     by_gis = eligible & gis & score_ok & ~by_rank
+    # Panel marks: an applicant some assessor has not marked keeps their (provisional) rank
+    # but cannot be shortlisted until marked; nobody else takes the place meanwhile.
+    unmarked = scored["not_fully_marked"].to_numpy(dtype=bool) if "not_fully_marked" in scored \
+        else np.zeros(n, dtype=bool)
+    by_rank &= ~unmarked
+    by_gis &= ~unmarked
     shortlisted = by_rank | by_gis
 
     valid = scored["valid"].to_numpy()
@@ -79,6 +85,9 @@ def rank(role: Role, frame: pd.DataFrame, scored: pd.DataFrame, options: Options
     reason[below_floor] = f"score below the minimum of {options.min_score:g}"
     outside = eligible & score_ok & ~shortlisted
     reason[outside] = f"outside the top {options.top}"
+    reason[eligible & unmarked] = [
+        f"not fully marked (provisional rank {r}): cannot be shortlisted until every "
+        "assessor has marked every criterion" for r in ranks[eligible & unmarked]]
 
     # Output order: ranked by rank then id; failed by id; invalid by where they were read.
     failed = np.flatnonzero(valid & ~eligible)

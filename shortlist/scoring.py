@@ -10,11 +10,16 @@ score = 100 × Σ weight·points / Σ weight·max over applicable criteria with 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from .readers import BLANK, Applications
 from .role import Criterion, normalise_value
+
+if TYPE_CHECKING:
+    from .marks import PanelMarks
 
 #: Scores are compared at this many decimals, so that floating-point noise never splits a tie
 #: while any two genuinely different scores (differences of 1e-6 or more) stay apart.
@@ -31,10 +36,15 @@ def applies_mask(criterion: Criterion, frame: pd.DataFrame) -> np.ndarray:
                        count=len(values))
 
 
-def score(apps: Applications) -> pd.DataFrame:
+def score(apps: Applications, marks: PanelMarks | None = None) -> pd.DataFrame:
     """Per applicant: per-criterion `applies:`, `counted:` (level as counted), `points:`, `met:`,
     `unevidenced:`, `over_limit:` columns, and `score`, `desirable_score`,
-    `essential_score`, `essential_met`, `valid`. Index matches `apps.frame`."""
+    `essential_score`, `essential_met`, `valid`. Index matches `apps.frame`.
+
+    With the panel's `marks`, a marked cell's points are its final marks' points (and an
+    essential is met when they reach the pass level's points); the columns `marked:`,
+    `needs_moderation:` and `unmarked:` per marked criterion and `not_fully_marked` are added.
+    """
     role, frame = apps.role, apps.frame
     n = len(frame)
     out: dict[str, np.ndarray] = {}
@@ -48,8 +58,22 @@ def score(apps: Applications) -> pd.DataFrame:
         level = np.where(unevidenced, 0, claimed)
         table = np.asarray(c.scale.points, dtype=float)
         points = np.where(level == BLANK, 0.0, table[np.clip(level, 0, None)])
+        reaches = level >= (c.pass_index if c.pass_index is not None else 0)
+        panel = marks.criterion(c.id) if marks is not None else None
+        if panel is not None:
+            # The assessors' marks replace the self-rating wherever anyone marked the cell.
+            marked = panel.marked
+            unevidenced &= ~marked
+            points = np.where(marked, panel.points, points)
+            if c.pass_index is not None:
+                need = table[c.pass_index]
+                reaches = np.where(marked, np.round(panel.points, COMPARE_DECIMALS) >= need,
+                                   level >= c.pass_index)
+            out[f"marked:{c.id}"] = marked
+            out[f"needs_moderation:{c.id}"] = panel.needs_moderation
+            out[f"unmarked:{c.id}"] = panel.unmarked
         if c.essential and c.pass_index is not None:
-            met = ~applies | (level >= c.pass_index)
+            met = ~applies | reaches
             essential_met &= met
         else:
             met = np.ones(n, dtype=bool)
@@ -74,6 +98,8 @@ def score(apps: Applications) -> pd.DataFrame:
             value = np.where(den > 0, 100.0 * num / den, np.nan)
             out[column] = np.where(np.isnan(value), 0.0, value) if kind == "all" else value
     out["essential_met"] = essential_met
+    if marks is not None:
+        out["not_fully_marked"] = marks.not_fully_marked
     out["valid"] = np.array([not any(p.is_error for p in errs) for errs in apps.errors],
                             dtype=bool)
     return pd.DataFrame(out, index=frame.index)

@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .anonymise import anonymise_applications, redact_monitoring, withhold_scheme_reasons
 from .errors import ApplicantNotFound, UnreadableInputs
+from .marks import PanelMarks, load_panel
 from .ranking import FAILED, INVALID, RANKED, SHORTLISTED, Options, rank
 from .readers import Applications, read_applications
 from .role import Criterion, Role, format_points
@@ -34,6 +36,8 @@ class Sift:
     anonymise: bool = False
     skip_unreadable: bool = False
     include_evidence: bool = False
+    #: The sift panel's marks, when assessors marked the evidence (None: self-assessment).
+    panel: PanelMarks | None = None
     #: Things an output had to change to write the data (e.g. text cut to fit a cell).
     notes: list[str] = field(default_factory=list)
     created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
@@ -80,7 +84,17 @@ class Sift:
             "tied_at_cutoff": by_rank > self.options.top,
             "guaranteed_interview_added": shortlisted - by_rank,
             "unreadable_files": [p.file for p in self.apps.unreadable],
+            **self._panel_summary(),
         }
+
+    def _panel_summary(self) -> dict[str, Any]:
+        if self.panel is None:
+            return {}
+        valid = self.col("valid").astype(bool)
+        cells = sum(int(np.sum(self.col(f"needs_moderation:{c.id}") & valid))
+                    for c in self.panel.criteria)
+        return {"not_fully_marked": int(np.sum(self.col("not_fully_marked") & valid)),
+                "needs_moderation": cells}
 
     def summary_line(self) -> str:
         s = self.summary()
@@ -94,12 +108,21 @@ class Sift:
         if s["tied_at_cutoff"]:
             notes.append("ties at the cut-off are all kept, so the shortlist is longer than "
                          f"{s['top']}")
-        if s["guaranteed_interview_added"]:
+        if s["guaranteed_interview_added"] and self.anonymise:
+            notes.append(f"{s['guaranteed_interview_added']} more shortlisted outside the top "
+                         f"{s['top']} (the reason is withheld in anonymised output)")
+        elif s["guaranteed_interview_added"]:
             notes.append(f"{s['guaranteed_interview_added']} added under the guaranteed "
                          "interview scheme")
         if s["unreadable_files"]:
             notes.append(f"{len(s['unreadable_files'])} unreadable file(s) skipped: "
                          + ", ".join(s["unreadable_files"]))
+        if s.get("not_fully_marked"):
+            notes.append(f"{s['not_fully_marked']} not fully marked (not shortlisted until "
+                         "every assessor has marked them)")
+        if s.get("needs_moderation"):
+            notes.append(f"{s['needs_moderation']} mark(s) more than one level apart need "
+                         "moderation")
         return text + ("; " + "; ".join(notes) if notes else "") + "."
 
     def records(self) -> Iterator[dict[str, Any]]:
@@ -132,6 +155,9 @@ class Sift:
             rec["fields"] = {f.name: self.field(f.name)[i] or None
                              for f in self.role.scored_fields
                              if f.name not in ("applicant_id", "name", "guaranteed_interview")}
+        if self.panel is not None:
+            rec["assessor_comments"] = [{"assessor": who, "comment": text}
+                                        for who, text in self.panel.comments[i]]
         rec["source"] = {"file": col("file")[i], "sheet": col("sheet")[i],
                          "row": int(col("row")[i])}
         return rec
@@ -152,6 +178,12 @@ class Sift:
             out["counted_as"] = c.scale.levels[0]
         if self.include_evidence and c.evidence != "none":
             out["evidence"] = self.col(f"evidence:{c.id}")[i]
+        if self.panel is not None:
+            out["self_rating"] = out["rating"]
+            out["marks"] = self.panel.marks_record(i, c) if c.evidence != "none" else []
+            out["final"] = self.panel.final_record(
+                i, c, float(self.col(f"points:{c.id}")[i]),
+                int(self.col(f"counted:{c.id}")[i])) if applies else None
         return out
 
     def failures(self, i: int) -> list[tuple[Criterion, str]]:
@@ -179,6 +211,8 @@ class Sift:
                               f'as "{c.scale.levels[0]}"; {needs}')
                 else:
                     reason = f'rated "{c.scale.levels[level]}", {needs}'
+                if self.panel is not None:
+                    reason = self.panel.failure_reason(k, c) or reason
                 out[k].append((c, reason))
         return out
 
@@ -197,6 +231,11 @@ class Sift:
                 if over[k]:
                     out[k].append((c, "over_word_limit",
                                    f"{int(words[k])} words, limit {c.word_limit}"))
+        if self.panel is not None:
+            order = {c.id: j for j, c in enumerate(self.role.criteria)}
+            for k, extra in enumerate(self.panel.flags()):
+                if extra:  # kept in criterion order (the sort is stable)
+                    out[k] = sorted(out[k] + extra, key=lambda f: order[f[0].id])
         return out
 
     def index_of(self, applicant_id: str) -> int:
@@ -210,6 +249,11 @@ class Sift:
         return int(hits[0])
 
     def to_dict(self) -> dict[str, Any]:
+        return {**self.run_record(), "applicants": list(self.records())}
+
+    def run_record(self) -> dict[str, Any]:
+        """The record of the run every output carries (see `shortlist.audit`): the JSON
+        contract without `applicants`."""
         role = self.role
         return {
             "shortlist_version": __version__,
@@ -220,8 +264,8 @@ class Sift:
                         "anonymise": self.anonymise, "skip_unreadable": self.skip_unreadable,
                         "include_evidence": self.include_evidence},
             "created": self.created.isoformat(timespec="seconds"),
+            **({"panel": self.panel.to_dict()} if self.panel is not None else {}),
             "summary": self.summary(),
-            "applicants": list(self.records()),
         }
 
 
@@ -252,23 +296,38 @@ def _error_dict(p: Any) -> dict[str, Any]:
 
 def run_sift(role: Role, inputs: Sequence[str | os.PathLike[str]], *, top: int | None = None,
              min_score: float | None = None, anonymise: bool = False,
-             skip_unreadable: bool = False, include_evidence: bool = False) -> Sift:
+             skip_unreadable: bool = False, include_evidence: bool = False,
+             marks: Sequence[str | os.PathLike[str]] = (),
+             agreed: str | os.PathLike[str] | None = None, combine: str = "mean") -> Sift:
     """Read, score and rank. Raises `UnreadableInputs` if a file cannot be read at all,
-    unless `skip_unreadable`, in which case the outputs name the skipped files."""
+    unless `skip_unreadable`, in which case the outputs name the skipped files.
+
+    `marks` are the assessors' marking sheets and `agreed` the moderated one (see
+    `shortlist.marks`); their problems raise `MarksError`."""
     apps = read_applications(role, inputs)
     if apps.unreadable and not skip_unreadable:
         raise UnreadableInputs(apps.unreadable)
+    panel = load_panel(apps, marks, agreed, combine) if marks or agreed is not None else None
     return sift_applications(apps, top=top, min_score=min_score, anonymise=anonymise,
-                             skip_unreadable=skip_unreadable, include_evidence=include_evidence)
+                             skip_unreadable=skip_unreadable, include_evidence=include_evidence,
+                             panel=panel)
 
 
 def sift_applications(apps: Applications, *, top: int | None = None,
                       min_score: float | None = None, anonymise: bool = False,
-                      skip_unreadable: bool = False, include_evidence: bool = False) -> Sift:
+                      skip_unreadable: bool = False, include_evidence: bool = False,
+                      panel: PanelMarks | None = None) -> Sift:
     role = apps.role
     options = Options(top=role.size if top is None else top,
                       min_score=role.min_score if min_score is None else float(min_score))
-    scored = score(apps)
+    scored = score(apps, panel)
     ranked = rank(role, apps.frame, scored, options)
+    # Outputs read what the Sift holds: decisions are made above, on the applications as
+    # read; what outputs may show (never monitoring values; with `anonymise`, no names or
+    # personal fields) is settled here, once, for every output.
+    apps = redact_monitoring(apps)
+    if anonymise:
+        apps = anonymise_applications(apps)
+        ranked = withhold_scheme_reasons(ranked, options.top)
     return Sift(role, apps, scored, ranked, options, anonymise, skip_unreadable,
-                include_evidence)
+                include_evidence, panel=panel)

@@ -85,9 +85,9 @@ def test_rank_prints_a_table(workdir: Path) -> None:
     assert "failed essential" in lines[row_of["A3"]]
     assert 'E1: rated "Limited", needs "Some"' in out
     assert "invalid" in lines[row_of["A4"]]
-    assert out.rstrip().endswith(
-        "4 applicants: 2 ranked, 1 failed an essential criterion, 1 invalid; 1 shortlisted "
-        "(top 1).")
+    assert ("\n4 applicants: 2 ranked, 1 failed an essential criterion, 1 invalid; 1 "
+            "shortlisted (top 1).\n\nRun record: shortlist 0.1.0, created ") in out
+    assert out.rstrip().endswith("include_evidence no")  # the run record is the footer
     # Messages go to stderr, never into the data.
     assert "Warning: 1 applicant(s) are invalid" in result.stderr
     assert "Warning" not in out
@@ -387,7 +387,7 @@ def test_check_json(workdir: Path) -> None:
     assert by_type["unknown-rating"]["file"] == "a.csv"
     assert by_type["unknown-rating"]["row"] == 5
     assert by_type["unknown-rating"]["column"] == '"E2 rating"'
-    assert by_type["not-text"]["file"] == "bad.csv"
+    assert by_type["not-a-spreadsheet"]["file"] == "bad.csv"
     assert [i["readable"] for i in data["inputs"]] == [True, False]
 
 

@@ -89,7 +89,8 @@ def test_libreoffice_reads_the_ranked_workbook(hostile: Sift, profile: Path,
     source.write_bytes(workbook_bytes(hostile, include_evidence=True))
     convert(profile, source, ALL_SHEETS_CSV, tmp_path / "csv")
     sheets = {p.stem.split("-", 1)[1]: p for p in (tmp_path / "csv").glob("ranked-*.csv")}
-    assert set(sheets) == {"Shortlist", "Ranking", "Breakdown", "Evidence", "Role", "Run"}
+    assert set(sheets) == {"Shortlist", "Ranking", "Breakdown", "Evidence", "Impact", "Role",
+                           "Run"}
 
     records = list(hostile.records())
     head, body = by_header(read_csv(sheets["Ranking"]), "Rank")

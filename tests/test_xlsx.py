@@ -27,7 +27,7 @@ from shortlist.sift import Sift, run_sift
 
 from .conftest import applicant, passing, write_applicants
 
-SHEETS = ["Shortlist", "Ranking", "Breakdown", "Evidence", "Role", "Run"]
+SHEETS = ["Shortlist", "Ranking", "Breakdown", "Evidence", "Impact", "Role", "Run"]
 HEADER = 4  # the header row (1-based) of the applicant sheets
 
 HOSTILE_NAMES = [
@@ -382,7 +382,7 @@ def test_evidence_continues_on_more_sheets(role: Role, tmp_path: Path,
     sift = sift_for(role, [passing(f"A{i}") for i in range(5)], tmp_path)
     wb = load(workbook_bytes(sift, include_evidence=True))
     assert wb.sheetnames == ["Shortlist", "Ranking", "Breakdown", "Evidence", "Evidence (2)",
-                             "Role", "Run"]
+                             "Impact", "Role", "Run"]
     ids = column_values(wb["Evidence"], "Applicant ID") + \
         column_values(wb["Evidence (2)"], "Applicant ID")
     assert len(ids) == 5 * len(role.criteria)

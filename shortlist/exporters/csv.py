@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from ..marks import marks_text
 from ..sift import Sift
 from .safety import neutralise
 
@@ -19,6 +20,8 @@ def csv_header(sift: Sift) -> list[str]:
              "failures", "flags", "errors"]
     for c in sift.role.criteria:
         head += [f"{c.id} rating", f"{c.id} points"]
+        if sift.panel is not None:
+            head.append(f"{c.id} marks")
         if sift.include_evidence and c.evidence != "none":
             head.append(f"{c.id} evidence")
     head += ["source_file", "source_sheet", "source_row"]
@@ -38,6 +41,8 @@ def csv_rows(sift: Sift) -> Iterator[list[Any]]:
                 "; ".join(_error_text(e) for e in rec["errors"])]
         for crit in rec["criteria"].values():
             row += [crit["rating"], crit["points"]]
+            if "final" in crit:
+                row.append(marks_text(crit))
             if "evidence" in crit:
                 row.append(crit["evidence"])
         src = rec["source"]

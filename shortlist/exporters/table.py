@@ -6,6 +6,7 @@ from typing import Any, BinaryIO
 
 from tabulate import tabulate
 
+from ..audit import render_record
 from ..sift import Sift
 
 NOTE_WIDTH = 60
@@ -50,7 +51,7 @@ def render_table(sift: Sift) -> str:
     width = [None] * (len(head) - 1) + [NOTE_WIDTH]
     body = tabulate(rows, head, tablefmt="simple_outline", maxcolwidths=width,
                     disable_numparse=True) if rows else "(no applicants)"
-    return f"{title}\n{body}\n{sift.summary_line()}\n"
+    return f"{title}\n{body}\n{sift.summary_line()}\n\n{render_record(sift.run_record())}"
 
 
 def write_table(sift: Sift, out: BinaryIO) -> None:

@@ -29,6 +29,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from .. import __version__
 from ..errors import OutputError
+from ..impact import monitoring_fields
 from ..ranking import FAILED, INVALID, RANKED, SHORTLISTED
 from ..role import Criterion, Role, format_points
 from ..sift import Sift
@@ -801,6 +802,7 @@ def _write_run(x: ExcelText, ws: Any, sift: Sift, late_notes: Callable[[], list[
         ("Minimum score", sift.options.min_score),
         ("Anonymised", yes_no[sift.anonymise]),
         ("Unreadable files skipped", yes_no[sift.skip_unreadable]),
+        ("Evidence of every applicant included", yes_no[sift.include_evidence]),
         ("Applicants read", summary["applicants"]), ("Ranked", summary["ranked"]),
         ("Failed an essential criterion", summary["failed_essential"]),
         ("Invalid", summary["invalid"]), ("Shortlisted", summary["shortlisted"]),
@@ -862,7 +864,8 @@ def write_xlsx(sift: Sift, out: BinaryIO, *, include_evidence: bool | None = Non
 
     Sheets: Shortlist (with the score distribution), Ranking, Breakdown, Evidence (the
     shortlisted applicants', or everyone's with `include_evidence`, by default
-    `sift.include_evidence`), Role and Run. Values changed to fit in a cell (characters Excel
+    `sift.include_evidence`), Impact (when the role has monitoring fields), Role and Run.
+    Values changed to fit in a cell (characters Excel
     cannot store, text over its cell limit) are listed on the Run sheet and appended to
     `notes` (by default `sift.notes`), one line each, for the caller to show as warnings.
     """
@@ -884,14 +887,26 @@ def write_xlsx(sift: Sift, out: BinaryIO, *, include_evidence: bool | None = Non
         shortlist = wb.add_worksheet("Shortlist")
         ranking = wb.add_worksheet("Ranking")
         breakdown = wb.add_worksheet("Breakdown")
+        moderation = wb.add_worksheet("Moderation") if sift.panel is not None else None
         evidence = [wb.add_worksheet("Evidence" if s == 0 else f"Evidence ({s + 1})")
                     for s in range(evidence_parts)]
+        impact_ws = wb.add_worksheet("Impact") if monitoring_fields(sift.role) else None
         role_ws = wb.add_worksheet("Role")
         run = wb.add_worksheet("Run")
         _write_shortlist(x, shortlist, sift, cols)
         _write_ranking(x, ranking, sift, cols)
-        _write_breakdown(x, breakdown, sift, cols)
+        if sift.panel is None:
+            _write_breakdown(x, breakdown, sift, cols)
+        else:  # the panel's marks beside the points, and the Moderation sheet
+            from .xlsx_panel import write_moderation, write_panel_breakdown
+
+            write_panel_breakdown(x, breakdown, sift, cols)
+            write_moderation(x, moderation, sift, cols)
         _write_evidence(x, evidence, sift, cols, picks, include_evidence)
+        if impact_ws is not None:  # adverse impact by stage, per monitoring field
+            from .impact import write_impact_sheet
+
+            write_impact_sheet(x, impact_ws, sift)
         _write_role(x, role_ws, sift)
         _write_run(x, run, sift, lambda: x.notes)
     finally:
