@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -19,7 +21,7 @@ from tabulate import tabulate
 from . import __version__
 from .audit import write_with_record
 from .batch import BATCH_FORMATS, Campaign, PlanError, load_plan, run_batch
-from .errors import RoleError, ShortlistError
+from .errors import RoleError, ShortlistError, UnreadableInputs
 from .explain import explain as explain_applicant
 from .explain import render_explanation
 from .exporters import FORMATS, SUFFIXES
@@ -28,7 +30,8 @@ from .impact import UnknownMonitoringField
 from .impact import impact as impact_report
 from .marksheet import write_marking_sheet
 from .output import write_atomic
-from .readers import expand_inputs, read_applications
+from .progress import Reporter
+from .readers import DEFAULT_LIMITS, Limits, expand_inputs, read_applications
 from .role import Role, find_role, load_role, role_files, roles_dir
 from .save import write_output
 from .sift import Sift, run_sift
@@ -100,6 +103,37 @@ InputsArg = Annotated[list[Path], typer.Argument(
     show_default=False)]
 
 
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No progress display and no 'Wrote …' message (warnings and errors "
+    "are still shown).")]
+LimitOpt = Annotated[list[str] | None, typer.Option(
+    "--limit", metavar="NAME=VALUE", help="Raise (or lower) a safety limit on input files, "
+    "e.g. --limit max_cells=50000000. Repeatable; names: " + ", ".join(
+        f.name for f in dataclass_fields(Limits)) + ".", show_default=False)]
+
+
+def _limits(values: list[str] | None) -> Limits:
+    """`--limit NAME=VALUE` options → Limits (usage error on an unknown name or bad value)."""
+    limits = DEFAULT_LIMITS
+    known = {f.name: f for f in dataclass_fields(Limits)}
+    for item in values or []:
+        name, _, raw = item.partition("=")
+        name = name.strip()
+        if name not in known:
+            fail(f"--limit {item!r}: unknown limit; expected NAME=VALUE with NAME one of "
+                 f"{', '.join(known)}", 2)
+        number: Any
+        try:
+            number = float(raw.replace("_", "")) if known[name].type == "float" \
+                else int(raw.replace("_", ""))
+        except ValueError:
+            fail(f"--limit {item!r}: expected a number after '='", 2)
+        if number <= 0:
+            fail(f"--limit {item!r}: expected a positive number", 2)
+        limits = replace(limits, **{name: number})
+    return limits
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(code)
@@ -165,27 +199,33 @@ def rank(
     marks: MarksOpt = None,
     agreed: AgreedOpt = None,
     combine: CombineOpt = None,
+    limit: LimitOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Score and rank applicants, flag essential failures, and print or export the shortlist."""
     fmt = _output_format(fmt, output)
     panel = _panel(marks, agreed, combine)
+    limits = _limits(limit)
     r = _load(role)
-    sift = _sift(r, inputs, top=top, min_score=min_score, anonymise=anonymise,
-                 skip_unreadable=skip_unreadable, include_evidence=include_evidence, **panel)
+    with Reporter.for_terminal(quiet) as progress:
+        sift = _sift(r, inputs, top=top, min_score=min_score, anonymise=anonymise,
+                     skip_unreadable=skip_unreadable, include_evidence=include_evidence,
+                     limits=limits, on_file=progress.file, **panel)
+        progress.stage(f"Writing {output.name if output else fmt.value}")
+        if output is None:
+            FORMATS[fmt.value](sift, sys.stdout.buffer)
+            sys.stdout.flush()
+        else:
+            files, _ = expand_inputs(inputs)
+            try:
+                written = write_output(sift, output, fmt.value, force=force, inputs=[
+                    *files, *panel["marks"], *filter(None, [panel["agreed"]])])
+            except ShortlistError as exc:
+                fail(str(exc))
     _report_input_problems(sift)
-    writer = FORMATS[fmt.value]
-    if output is None:
-        writer(sift, sys.stdout.buffer)
-        sys.stdout.flush()
-    else:
-        files, _ = expand_inputs(inputs)
-        try:
-            written = write_output(sift, output, fmt.value, force=force, inputs=[
-                *files, *panel["marks"], *filter(None, [panel["agreed"]])])
-        except ShortlistError as exc:
-            fail(str(exc))
-        for note in sift.notes:
-            warn(note)
+    for note in sift.notes:
+        warn(note)
+    if output is not None and not quiet:
         record = f" (run record in {written[1]})" if len(written) > 1 else ""
         typer.echo(f"Wrote {output} ({fmt.value}){record}. {sift.summary_line()}", err=True)
 
@@ -206,12 +246,11 @@ def _output_format(fmt: OutputFormat | None, output: Path | None) -> OutputForma
 def _sift(role: Role, inputs: list[Path], **options: Any) -> Sift:
     try:
         return run_sift(role, inputs, **options)
+    except UnreadableInputs as exc:
+        fail(f"{exc}\nNo ranking was made, because it would leave applicants out. Fix or "
+             "remove the files, or use --skip-unreadable to rank the rest.")
     except ShortlistError as exc:
-        msg = str(exc)
-        if "could not be read" in msg:
-            msg += "\nNo ranking was made, because it would leave applicants out. Fix or " \
-                   "remove the files, or use --skip-unreadable to rank the rest."
-        fail(msg)
+        fail(str(exc))
 
 
 def _report_input_problems(sift: Sift) -> None:
@@ -229,8 +268,11 @@ def check(
     inputs: InputsArg,
     fmt: Annotated[CheckFormat, typer.Option("--format", "-f", case_sensitive=False,
                                              help="Report format.")] = CheckFormat.table,
+    limit: LimitOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Report every problem in the role and the inputs, without ranking. Exit 1 on errors."""
+    limits = _limits(limit)
     try:
         r = find_role(role)
     except RoleError as exc:
@@ -244,7 +286,8 @@ def check(
     except ShortlistError as exc:
         fail(str(exc))
     try:
-        apps = read_applications(r, inputs)
+        with Reporter.for_terminal(quiet) as progress:
+            apps = read_applications(r, inputs, limits=limits, on_file=progress.file)
     except ShortlistError as exc:
         fail(str(exc))
     errors = [p for p in apps.problems if p.is_error]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from .anonymise import anonymise_applications, redact_monitoring, withhold_schem
 from .errors import ApplicantNotFound, UnreadableInputs
 from .marks import PanelMarks, load_panel
 from .ranking import FAILED, INVALID, RANKED, SHORTLISTED, Options, rank
-from .readers import Applications, read_applications
+from .readers import DEFAULT_LIMITS, Applications, Limits, read_applications
 from .role import Criterion, Role, format_points
 from .scoring import score
 
@@ -298,13 +299,16 @@ def run_sift(role: Role, inputs: Sequence[str | os.PathLike[str]], *, top: int |
              min_score: float | None = None, anonymise: bool = False,
              skip_unreadable: bool = False, include_evidence: bool = False,
              marks: Sequence[str | os.PathLike[str]] = (),
-             agreed: str | os.PathLike[str] | None = None, combine: str = "mean") -> Sift:
+             agreed: str | os.PathLike[str] | None = None, combine: str = "mean",
+             limits: Limits = DEFAULT_LIMITS,
+             on_file: Callable[[int, int, Path], None] | None = None) -> Sift:
     """Read, score and rank. Raises `UnreadableInputs` if a file cannot be read at all,
     unless `skip_unreadable`, in which case the outputs name the skipped files.
 
     `marks` are the assessors' marking sheets and `agreed` the moderated one (see
-    `shortlist.marks`); their problems raise `MarksError`."""
-    apps = read_applications(role, inputs)
+    `shortlist.marks`); their problems raise `MarksError`. `limits` bound what an input may
+    cost before it is refused; `on_file` is told of each file as it is read."""
+    apps = read_applications(role, inputs, limits=limits, on_file=on_file)
     if apps.unreadable and not skip_unreadable:
         raise UnreadableInputs(apps.unreadable)
     panel = load_panel(apps, marks, agreed, combine) if marks or agreed is not None else None
