@@ -434,7 +434,7 @@ def show(role: RoleArg) -> None:
         rows.append([c.id, c.kind, c.scale.name, c.pass_level or "", f"{c.weight:g}",
                      c.evidence, c.word_limit or "", cond, c.section, c.text])
     typer.echo(tabulate(rows, ["ID", "Kind", "Scale", "Pass", "Weight", "Evidence", "Words",
-                               "Applies if", "Section", "Criterion"], tablefmt="simple_grid",
+                               "Applies if", "Section", "Criterion"], tablefmt="simple_outline",
                         maxcolwidths=[None] * 7 + [18, 18, 50], disable_numparse=True))
 
 

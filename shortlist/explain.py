@@ -20,7 +20,8 @@ def explain(sift: Sift, applicant_id: str) -> dict[str, Any]:
         crit = rec["criteria"][c.id]
         row: dict[str, Any] = {"criterion": c.id, "kind": c.kind, "text": c.text, **crit}
         if not crit["applies"]:
-            row["note"] = f"does not apply ({c.applies_if.describe() if c.applies_if else ''})"
+            row["note"] = ("does not apply: only when "
+                           + (c.applies_if.describe() if c.applies_if else "it applies"))
         else:
             # The unrounded points, so that the rows add up exactly to the score.
             weighted = float(sift.col(f"points:{c.id}")[i]) * c.weight

@@ -247,7 +247,15 @@ def read_applications(role: Role, paths: Sequence[str | os.PathLike[str]], *,
     for row_errors in errors:
         problems.extend(row_errors)
     problems.extend(warnings)
-    return Applications(role, frame, errors, _dedupe(problems), inputs)
+    return Applications(role, frame, errors, _in_reading_order(_dedupe(problems), inputs),
+                        inputs)
+
+
+def _in_reading_order(problems: list[Problem], inputs: list[InputSummary]) -> list[Problem]:
+    """Problems file by file in the order read, then by sheet and row (stable otherwise)."""
+    order = {i.file: k for k, i in enumerate(inputs)}
+    return sorted(problems, key=lambda p: (order.get(p.file or "", -1), p.sheet or "",
+                                           p.row if p.row is not None else 0))
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
