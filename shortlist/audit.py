@@ -19,13 +19,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import OutputError
 from .output import write_atomic
+from .paths import display_path
 
 #: Sidecar suffix added to a CSV output's name: `ranking.csv` → `ranking.csv.run.json`.
 SIDECAR_SUFFIX = ".run.json"
@@ -79,7 +79,7 @@ def write_with_record(path: Path, write: Callable[[BinaryIO], None], record: Map
     buf = io.BytesIO()
     write(buf)
     data = buf.getvalue()
-    full = {**record, "output": {"file": _display(path),
+    full = {**record, "output": {"file": display_path(path),
                                  "sha256": hashlib.sha256(data).hexdigest()}}
     text = json.dumps(full, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
     write_atomic(path, _bytes_writer(data), force=force, inputs=inputs)
@@ -92,10 +92,3 @@ def _bytes_writer(data: bytes) -> Callable[[BinaryIO], None]:
         fh.write(data)
     return write
 
-
-def _display(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel

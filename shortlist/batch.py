@@ -38,6 +38,7 @@ from tabulate import tabulate
 from . import __version__
 from .errors import RoleError, ShortlistError
 from .exporters import FORMATS, SUFFIXES
+from .paths import display_path
 from .readers import expand_inputs
 from .role import find_role, load_role
 from .save import write_output
@@ -120,9 +121,9 @@ class CampaignResult:
             "status": "ok" if self.ok else "failed",
             "error": self.error,
             "role": self.role_id or c.role,
-            "output": _display(c.output) if c.output else None,
+            "output": display_path(c.output) if c.output else None,
             "format": _format_of(c) if c.output else None,
-            "files": [_display(p) for p in self.files],
+            "files": [display_path(p) for p in self.files],
             "summary": self.summary,
             "run": self.record,
         }
@@ -142,7 +143,7 @@ class BatchResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "shortlist_version": __version__,
-            "plan": {"file": _display(Path(self.plan.path)), "sha256": self.plan.sha256},
+            "plan": {"file": display_path(Path(self.plan.path)), "sha256": self.plan.sha256},
             "options": {"force": self.force},
             "created": self.created.isoformat(timespec="seconds"),
             "summary": {"campaigns": len(self.results),
@@ -350,13 +351,6 @@ def _format_of(c: Campaign) -> str:
     return SUFFIXES.get(c.output.suffix.lower(), "table") if c.output else "table"
 
 
-def _display(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
-
 
 # ---------------------------------------------------------------------------------------------
 # The summary
@@ -370,7 +364,7 @@ def render_batch(result: BatchResult) -> str:
     rows = []
     for r in result.results:
         s = r.summary or {}
-        output = _display(r.campaign.output) if r.campaign.output else "(none)"
+        output = display_path(r.campaign.output) if r.campaign.output else "(none)"
         rows.append([r.campaign.name, r.role_id or r.campaign.role,
                      *(str(s[k]) if r.ok else "" for k in
                        ("applicants", "ranked", "failed_essential", "invalid", "shortlisted")),

@@ -38,6 +38,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .errors import Problem, ShortlistError
+from .paths import display_path
 from .ranking import natural_key
 from .readers import BLANK, Applications
 from .readers.cells import cell_text, column_letter, is_blank, rating_key, shorten
@@ -145,13 +146,6 @@ class MarkingSheet:
                 "sheet": self.sheet, "applicants": len(self.rows), "lists": self.scope}
 
 
-def _display(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return rel if not rel.startswith("..") else str(path)
-
 
 def _criterion_header(text: str, ids: Sequence[tuple[str, str]]) -> str | None:
     """The criterion id a header names: 'E1', 'E1 mark', 'E1 - <text>'. `ids` are (id,
@@ -195,7 +189,7 @@ def read_marking_sheet(role: Role, path: str | os.PathLike[str]) -> MarkingSheet
     """Read one marking sheet. Never raises for bad content: problems go to `.problems`,
     each with its file, sheet, row and column."""
     p = Path(path)
-    out = MarkingSheet(_display(p))
+    out = MarkingSheet(display_path(p))
     try:
         out.sha256 = hashlib.sha256(p.read_bytes()).hexdigest()
         sheets = load_sheets(p, out.file)
@@ -668,16 +662,16 @@ def load_panel(apps: Applications, marks: Sequence[str | os.PathLike[str]],
         if key in seen:
             problems.append(Problem("repeated-input", "is given more than once; expected each "
                                     "assessor's sheet (and the agreed sheet) once",
-                                    _display(Path(p))))
+                                    display_path(Path(p))))
         seen[key] = str(p)
         if not Path(p).is_file():
-            problems.append(Problem("missing-file", "does not exist", _display(Path(p))))
+            problems.append(Problem("missing-file", "does not exist", display_path(Path(p))))
     inputs = {Path(f).resolve() for f in apps.frame["file"].unique().tolist()}
     for key, p in seen.items():
         if key in inputs:
             problems.append(Problem("marks-as-input", "is given both as an application input "
                                     "and as a marking sheet; expected it once, as one or the "
-                                    "other", _display(Path(p))))
+                                    "other", display_path(Path(p))))
     if problems:
         raise MarksError(problems)
     sheets = [read_marking_sheet(apps.role, p) for p in marks]

@@ -21,6 +21,7 @@ from . import __version__
 from .anonymise import anonymise_applications, redact_monitoring, withhold_scheme_reasons
 from .errors import ApplicantNotFound, UnreadableInputs
 from .marks import PanelMarks, load_panel
+from .paths import display_path
 from .ranking import FAILED, INVALID, RANKED, SHORTLISTED, Options, rank
 from .readers import DEFAULT_LIMITS, Applications, Limits, read_applications
 from .role import Criterion, Role, format_points
@@ -258,7 +259,7 @@ class Sift:
         role = self.role
         return {
             "shortlist_version": __version__,
-            "role": {"id": role.id, "title": role.title, "file": _rel(role.path),
+            "role": {"id": role.id, "title": role.title, "file": display_path(role.path),
                      "sha256": role.sha256},
             "inputs": [i.to_dict() for i in self.apps.inputs],
             "options": {"top": self.options.top, "min_score": _num(self.options.min_score),
@@ -269,13 +270,6 @@ class Sift:
             "summary": self.summary(),
         }
 
-
-def _rel(path: str) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
 
 
 def _round(x: Any) -> float | None:

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputNotFound, Problem
+from ..paths import display_path
 from ..role import Role
 from .assemble import BLANK, assemble
 from .blocks import Block
@@ -73,13 +74,6 @@ class Applications:
         return any(p.is_error for p in self.problems)
 
 
-def _display(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return rel if not rel.startswith("..") else str(path)
-
 
 def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Problem]]:
     """Files as given, and folders as every spreadsheet in them (not hidden or lock files).
@@ -105,7 +99,7 @@ def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
                     notes.append(Problem(
                         "not-a-spreadsheet", "is not a spreadsheet (.xlsx, .xlsm, .xls, .ods, "
                         ".csv); skipped (name a .txt file on its own to read it as CSV)",
-                        _display(child), severity="warning"))
+                        display_path(child), severity="warning"))
             if not found:
                 raise InputNotFound(f"folder {raw} holds no spreadsheets (.xlsx, .xlsm, .xls, "
                                     ".ods, .csv)")
@@ -115,7 +109,7 @@ def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
             key = f.resolve()
             if key in seen:
                 notes.append(Problem("repeated-input", "is given more than once; read once",
-                                     _display(f), severity="warning"))
+                                     display_path(f), severity="warning"))
                 continue
             seen.add(key)
             files.append(f)
@@ -125,7 +119,7 @@ def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
 def read_file(path: Path, role: Role, limits: Limits = DEFAULT_LIMITS
               ) -> tuple[list[Block], InputSummary, list[Problem]]:
     """Read one file: its applicant blocks, a summary, and file-level problems."""
-    display = _display(path)
+    display = display_path(path)
     try:
         data_hash = _sha256(path)
     except OSError as exc:
