@@ -146,7 +146,6 @@ class MarkingSheet:
                 "sheet": self.sheet, "applicants": len(self.rows), "lists": self.scope}
 
 
-
 def _criterion_header(text: str, ids: Sequence[tuple[str, str]]) -> str | None:
     """The criterion id a header names: 'E1', 'E1 mark', 'E1 - <text>'. `ids` are (id,
     normalised id), longest first."""

@@ -271,7 +271,6 @@ class Sift:
         }
 
 
-
 def _round(x: Any) -> float | None:
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return None

@@ -74,7 +74,6 @@ class Applications:
         return any(p.is_error for p in self.problems)
 
 
-
 def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Problem]]:
     """Files as given, and folders as every spreadsheet in them (not hidden or lock files).
 
