@@ -33,6 +33,7 @@ from ..impact import monitoring_fields
 from ..ranking import FAILED, INVALID, RANKED, SHORTLISTED
 from ..role import Criterion, Role, format_points
 from ..sift import Sift
+from . import xlsx_fast
 from .safety import FORMULA_TRIGGERS
 
 #: Excel's limits.
@@ -154,8 +155,10 @@ class ExcelText:
         ws.set_row(row, points, fmt)
         self._tall[ws.name] = (row, points or 15.0)
 
-    def _grow(self, ws: Any, row: int, col: int, text: str, style: str,
-              width: float | None) -> None:
+    def line_points(self, ws: Any, col: int, text: str, style: str,
+                    width: float | None = None) -> float | None:
+        """The height (points) a row needs for `text` wrapped in column `col` in a wrapping
+        `style`, or None when it fits on one line."""
         # Neither Excel nor LibreOffice sizes a row to wrapped text in a file it opens, so
         # the row is made tall enough for an estimate of the lines the text wraps to.
         line, scale = _LINE[style]
@@ -163,8 +166,14 @@ class ExcelText:
         capacity = max(1.0, w * scale)
         lines = sum(max(1, math.ceil(len(part) / capacity)) for part in text.split("\n"))
         if lines < 2:
+            return None
+        return min(MAX_ROW_POINTS, lines * line + 3)
+
+    def _grow(self, ws: Any, row: int, col: int, text: str, style: str,
+              width: float | None) -> None:
+        points = self.line_points(ws, col, text, style, width)
+        if points is None:
             return
-        points = min(MAX_ROW_POINTS, lines * line + 3)
         last_row, last_points = self._tall.get(ws.name, (-1, 0.0))
         if last_row == row and last_points >= points:
             return
@@ -199,18 +208,33 @@ class ExcelText:
         `width` is the width the text wraps in, when the cell is merged with others."""
         if not value:
             return
-        if _UNSTORABLE.search(value) is not None or len(value) > MAX_CELL_CHARS // 2:
-            value = self._fit(ws, row, col, value, who)
+        value = self.fit(ws, row, col, value, who)
         if style in _LINE:
             self._grow(ws, row, col, value, style, width)
-        if value.startswith("<r>") and value.endswith("</r>"):
+        fmt, rich = self.text_format(value, style)
+        if rich:
             # xlsxwriter writes a string shaped like this unescaped, as rich-text XML: written
             # in two fragments it is escaped like any other text.
-            ws.write_rich_string(row, col, value[:1], self._fragment, value[1:],
-                                 self.styles[style])
+            ws.write_rich_string(row, col, value[:1], self._fragment, value[1:], fmt)
             return
-        fmt = self.quoted[style] if value[0] in _TRIGGERS else self.styles[style]
         ws.write_string(row, col, value, fmt)
+
+    def fit(self, ws: Any, row: int, col: int, value: str, who: str = "") -> str:
+        """`value` as a cell can hold it (see `excel_text`), noting any change."""
+        return self._fit(ws, row, col, value, who) if self.needs_fit(value) else value
+
+    @staticmethod
+    def needs_fit(value: str) -> bool:
+        """Whether `fit` may change `value`."""
+        return _UNSTORABLE.search(value) is not None or len(value) > MAX_CELL_CHARS // 2
+
+    def text_format(self, value: str, style: str) -> tuple[Any, bool]:
+        """The format for fitted, non-empty text in `style`: the quote-prefixed twin for text
+        that starts like a formula; and whether it is written as a two-fragment rich string
+        (text shaped like rich-text XML, "<r>…</r>")."""
+        if value.startswith("<r>") and value.endswith("</r>"):
+            return self.styles[style], True
+        return (self.quoted[style] if value[0] in _TRIGGERS else self.styles[style]), False
 
     def _fit(self, ws: Any, row: int, col: int, value: str, who: str) -> str:
         text, replaced, cut_from = excel_text(value)
@@ -514,7 +538,10 @@ def _write_ranking(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
            "an essential criterion, then invalid applications.", printed)
     x.header(ws, HEADER_ROW, head)
     n = len(cols.ids)
-    for k in range(n):
+    start = 0
+    if n > 1 and xlsx_fast.available(ws, HEADER_ROW + 1):
+        start = _ranking_body(x, ws, sift, cols, extra)
+    for k in range(start, n):
         row = HEADER_ROW + 1 + k
         who = cols.ids[k]
         j = _applicant_cells(x, ws, row, sift, cols, k)
@@ -541,6 +568,43 @@ def _write_ranking(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
     ws.autofilter(HEADER_ROW, 0, last, len(head) - 1)
     ws.print_area(0, 0, last, printed - 1)
     _print_setup(ws, role, HEADER_ROW)
+
+
+def _ranking_body(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, extra: list[Any]) -> int:
+    """The Ranking's rows but the last, as `_write_ranking` writes them cell by cell, in one
+    go; returns how many. (The last is left to xlsxwriter: it writes a sheet's last row when
+    the workbook is closed, and so numbers the formats first used there last.)"""
+    n = len(cols.ids) - 1
+    ids = cols.ids
+    b = xlsx_fast.Body(x, ws, HEADER_ROW + 1, n)
+    b.numbers(0, cols.rank, x["int"])
+    b.texts(1, ids, "text", ids)
+    j = 2
+    if not sift.anonymise:
+        b.texts(2, cols.names, "text", ids)
+        j = 3
+    b.numbers(j, cols.score, x["score"])
+    b.numbers(j + 1, cols.desirable, x["score"])
+    j += 2
+    b.texts(j, [STATUS_LABELS.get(s, s) for s in cols.status], "wrap")
+    b.texts(j + 1, [("Yes" if met else "No") if ok else ""
+                    for met, ok in zip(cols.essential_met, cols.valid, strict=True)], "text")
+    b.texts(j + 2, cols.reason, "wrap", ids)
+    b.texts(j + 3, cols.failures, "wrap", ids)
+    b.texts(j + 4, cols.flags, "wrap", ids)
+    b.texts(j + 5, cols.errors, "wrap", ids)
+    j += 6
+    if not sift.anonymise:
+        b.texts(j, cols.fields.get("guaranteed_interview", [""] * n), "text", ids)
+        j += 1
+        for f in extra:
+            b.texts(j, cols.fields[f.name], "text", ids)
+            j += 1
+    b.texts(j, cols.files, "text", ids)
+    b.texts(j + 1, cols.sheets, "text", ids)
+    b.numbers(j + 2, cols.rows, x["int"])
+    b.write()
+    return n
 
 
 def _criterion_caption(c: Criterion) -> str:
@@ -584,11 +648,14 @@ def _write_breakdown(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
         kind = np.where(unreadable, 3, np.where(~applies, 2, np.where(~met, 1, 0)))
         kinds.append(kind.tolist())
         values.append(np.nan_to_num(sc[f"points:{c.id}"].to_numpy(dtype=float)[pos]).tolist())
+    start = 0
+    if n > 1 and xlsx_fast.available(ws, HEADER_ROW + 1):
+        start = _breakdown_body(x, ws, sift, cols, kinds, values)
     by_kind = [x["points"], x["unmet"]]
     na, bad = x["na"], x["bad"]
     score_fmt = x["score"]
     status_col = len(lead) - 2
-    for k in range(n):
+    for k in range(start, n):
         row = HEADER_ROW + 1 + k
         rank = cols.rank[k]
         if rank is not None:
@@ -625,6 +692,30 @@ def _write_breakdown(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
     ws.freeze_panes(HEADER_ROW + 1, first_c)
     ws.autofilter(HEADER_ROW, 0, last, len(head) - 1)
     _print_setup(ws, role, HEADER_ROW)
+
+
+def _breakdown_body(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, kinds: list[list[int]],
+                    values: list[list[float]]) -> int:
+    """The Breakdown's rows but the last, as `_write_breakdown` writes them cell by cell, in
+    one go; returns how many (see `_ranking_body`)."""
+    n = len(cols.ids) - 1
+    ids = cols.ids
+    status_col = 3 if not sift.anonymise else 2
+    b = xlsx_fast.Body(x, ws, HEADER_ROW + 1, n)
+    b.numbers(0, cols.rank, x["int"])
+    b.texts(1, ids, "text", ids)
+    if not sift.anonymise:
+        b.texts(2, cols.names, "text", ids)
+    b.texts(status_col, [STATUS_LABELS.get(s, s) for s in cols.status], "text")
+    b.numbers(status_col + 1, cols.score, x["score"])
+    formats = [x["points"], x["unmet"], x["na"], x["bad"]]
+    fixed = (None, None, "n/a", "unreadable")
+    for j, (kind, points) in enumerate(zip(kinds, values, strict=True)):
+        cells = [v if k < 2 else fixed[k] for k, v in zip(kind, points, strict=True)]
+        b.mixed(status_col + 2 + j, cells, np.asarray(kind, dtype=np.int64), formats,
+                (False, False, True, True))
+    b.write()
+    return n
 
 
 def _evidence_sheets(sift: Sift, cols: _Columns, include_all: bool) -> tuple[list[int], int]:

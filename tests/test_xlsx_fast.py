@@ -1,0 +1,138 @@
+"""The workbook's fast bodies (exporters/xlsx_fast.py) write what xlsxwriter writes.
+
+The big sheets' rows are written as XML straight into xlsxwriter's row stream. Written both
+ways — fast, and cell by cell through xlsxwriter (`xlsx_fast.ENABLED` off) — the workbook must
+be the same: the same XML in every part but the creation time, and, as openpyxl reads it, the
+same value, type, number format, font, fill, alignment, border and quote prefix in every cell,
+and the same row heights, for a sift full of hostile text.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from shortlist.exporters import xlsx_fast
+from shortlist.exporters.xlsx import MAX_CELL_CHARS, write_xlsx
+from shortlist.role import Role
+from shortlist.sift import Sift
+
+from .conftest import applicant, passing
+from .test_xlsx import HOSTILE_NAMES, sift_for
+
+HOSTILE_TEXT = [
+    *HOSTILE_NAMES,
+    "\tTab first", "\rCR first", "\nLF first", " leading and trailing space ",
+    "Bell\x07 and escape\x1b[31m and nul\x00", "non-char \uffff",
+    "line one\r\nline two\nline three", "emoji 😀 and astral 𝄞 𠀀", "x_x0041_y _x00e9_",
+    '<r>only a lookalike</r>', "<r>=1+1</r>", "a & b < c > d \" e ' f", "]]> <![CDATA[ x",
+    "=cmd|' /C calc'!A0", "-", "@", "+", "'already quoted",
+]
+
+
+def _people() -> list[Any]:
+    people = []
+    for i, text in enumerate(HOSTILE_TEXT):
+        long = ("evidence 😀 " * 3000) if i % 5 == 0 else text  # over the cell limit
+        people.append(passing(f"H{i}", text, E1="Extensive" if i % 3 else "Some",
+                              evidence={"E1": long, "E2": f"{text}\n{text}"}))
+    people.append(passing("F1", "Fails Essential", E1="Limited"))
+    people.append(passing("U1", "Unreadable Rating", E2="Banana <r>x</r>"))
+    people.append(passing("=I1", "=Invalid", E1=""))
+    people.append(applicant("D1", "Detective", rank="Detective Constable", G1="Yes",
+                            E1="Some", E2="Good", D1="Extensive"))
+    return people
+
+
+def _both(sift: Sift, monkeypatch: pytest.MonkeyPatch, **options: Any
+          ) -> tuple[bytes, bytes, list[str], list[str]]:
+    fast_notes: list[str] = []
+    slow_notes: list[str] = []
+    fast, slow = io.BytesIO(), io.BytesIO()
+    write_xlsx(sift, fast, notes=fast_notes, **options)
+    with monkeypatch.context() as m:
+        m.setattr(xlsx_fast, "ENABLED", False)
+        write_xlsx(sift, slow, notes=slow_notes, **options)
+    return fast.getvalue(), slow.getvalue(), fast_notes, slow_notes
+
+
+def _parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+
+def _cells(data: bytes) -> dict[str, Any]:
+    wb = openpyxl.load_workbook(io.BytesIO(data), rich_text=True)
+    out: dict[str, Any] = {}
+    for ws in wb.worksheets:
+        out[ws.title] = {
+            "dimension": ws.dimensions,
+            "heights": {r: d.height for r, d in ws.row_dimensions.items()},
+            "filter": ws.auto_filter.ref,
+            "panes": ws.freeze_panes,
+            "merged": sorted(str(m) for m in ws.merged_cells.ranges),
+            "cf": sorted(str(r.sqref) for r in ws.conditional_formatting),
+            "cells": [(c.coordinate, repr(c.value), c.data_type, c.number_format, repr(c.font),
+                       repr(c.fill), repr(c.alignment), repr(c.border), c.quotePrefix)
+                      for row in ws.iter_rows() for c in row],
+        }
+    return out
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"anonymise": True}, {"include_evidence": True},
+])
+def test_fast_bodies_write_what_xlsxwriter_writes(role: Role, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  options: dict[str, Any]) -> None:
+    sift = sift_for(role, _people(), tmp_path, top=10, **options)
+    # Text no CSV file can hold, as a reader could hand it over.
+    frame = sift.apps.frame
+    frame.loc[frame.index[1], "name"] = "lone \ud800 surrogate \udfff"
+    fast, slow, fast_notes, slow_notes = _both(sift, monkeypatch)
+    assert fast_notes == slow_notes
+    if not options:
+        assert any("U+FFFD" in n and "Ranking!" in n for n in fast_notes)
+    assert any(f"{MAX_CELL_CHARS:,}" in n for n in fast_notes)
+    fast_parts, slow_parts = _parts(fast), _parts(slow)
+    assert fast_parts.keys() == slow_parts.keys()
+    for name in slow_parts:
+        assert fast_parts[name] == slow_parts[name], name
+    assert _cells(fast) == _cells(slow)
+
+
+def test_hostile_text_stays_text(role: Role, tmp_path: Path) -> None:
+    sift = sift_for(role, _people(), tmp_path, top=10)
+    out = io.BytesIO()
+    write_xlsx(sift, out, notes=[])
+    wb = openpyxl.load_workbook(io.BytesIO(out.getvalue()))
+    for name in ("Ranking", "Breakdown"):
+        ws = wb[name]
+        names = [c.value for c in ws["C"][4:]]
+        for text in [t for t in HOSTILE_TEXT[:9] if "_x" not in t]:  # openpyxl: _x escapes
+            assert text in names
+        for row in ws.iter_rows(min_row=5):
+            for c in row:
+                assert c.data_type != "f"
+                if isinstance(c.value, str) and c.value[0] in "=+-@\t\r\n":
+                    assert c.quotePrefix, (name, c.coordinate, c.value)
+                assert c.hyperlink is None
+
+
+def test_fast_path_is_used(role: Role, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sift = sift_for(role, _people(), tmp_path, top=10)
+    bodies: list[int] = []
+    real = xlsx_fast.Body.write
+
+    def counting(self: xlsx_fast.Body) -> None:
+        bodies.append(self.n)
+        real(self)
+
+    monkeypatch.setattr(xlsx_fast.Body, "write", counting)
+    write_xlsx(sift, io.BytesIO(), notes=[])
+    assert len(bodies) >= 2  # Ranking and Breakdown
