@@ -15,7 +15,7 @@ import pandas as pd
 from ..errors import Problem
 from ..role import YES_NO, Field, Role
 from .blocks import Block, evidence_key_of, rating_key_of
-from .cells import cell_text, rating_key, shorten
+from .cells import CellError, cell_text, rating_key, shorten
 
 BLANK = -1  # level index of a blank rating
 
@@ -27,6 +27,7 @@ class _Rows:
         self.blocks = blocks
         self.n = sum(len(b) for b in blocks)
         self.owner = [(b, i) for b in blocks for i in range(len(b))]
+        self.cell_errors = any(b.cell_errors for b in blocks)
 
     def values(self, key: str) -> list[Any]:
         out: list[Any] = []
@@ -62,11 +63,15 @@ def assemble(role: Role, blocks: list[Block]
     for f in role.fields:
         raw = rows.values(f.name)
         texts = [" ".join(cell_text(v).split()) for v in raw]
+        bad = _error_cells(rows, raw, f.name, f.label, "a value" if f.values is None else
+                           "one of " + ", ".join(repr(v) for v in f.values),
+                           warnings if f.monitoring else None, errors)
         if f.name == "guaranteed_interview":
-            columns[f.name] = _yes_no(rows, raw, texts, errors, f.label)
+            columns[f.name] = _yes_no(rows, raw, texts, errors, f.label, bad)
         else:
-            columns[f.name] = _field_values(rows, f, texts, errors, warnings)
+            columns[f.name] = _field_values(rows, f, texts, errors, warnings, bad)
     _check_ids(rows, columns["applicant_id"], errors)
+    cell_errors = rows.cell_errors
     for c in role.criteria:
         key = rating_key_of(c.id)
         lookup = c.scale.lookup()
@@ -75,6 +80,13 @@ def assemble(role: Role, blocks: list[Block]
         keys: dict[tuple[type, Any], str] = {}
         for k, value in enumerate(rows.values(key)):
             if value is None or value == "":
+                continue
+            if cell_errors and type(value) is CellError:
+                errors[k].append(rows.problem(
+                    k, "error-cell", f"{c.id} rating is {value.describe()}, not a rating; "
+                    f"expected one of {c.scale.accepted()} (correct the formula, or type "
+                    "the rating)", key))
+                unreadable[k] = True
                 continue
             memo = (type(value), value)
             norm = keys.get(memo)
@@ -93,18 +105,50 @@ def assemble(role: Role, blocks: list[Block]
                 levels[k] = level
         columns[f"level:{c.id}"] = levels
         columns[f"unreadable:{c.id}"] = unreadable
+        raw_evidence = rows.values(evidence_key_of(c.id))
         evidence = [v.strip() if type(v) is str else cell_text(v).strip()
-                    for v in rows.values(evidence_key_of(c.id))]
+                    for v in raw_evidence]
+        for k in _error_cells(rows, raw_evidence, evidence_key_of(c.id), f"{c.id} evidence",
+                              "text", None, errors):
+            evidence[k] = ""
         columns[f"evidence:{c.id}"] = evidence
         columns[f"words:{c.id}"] = np.fromiter((len(t.split()) for t in evidence),
                                                dtype=np.int32, count=rows.n)
     return pd.DataFrame(columns), errors, warnings
 
 
+def _error_cells(rows: _Rows, raw: list[Any], key: str, what: str, expected: str,
+                 warnings: list[Problem] | None, errors: list[list[Problem]]) -> set[int]:
+    """Report each error value (#N/A…) among `raw` at its cell; return their indices, which
+    the caller reads as blank without reporting anything more.
+
+    An error cell in a monitoring field is a warning (`warnings` given): monitoring data never
+    makes an applicant invalid.
+    """
+    bad: set[int] = set()
+    if not rows.cell_errors:
+        return bad
+    for k, value in enumerate(raw):
+        if type(value) is not CellError:
+            continue
+        bad.add(k)
+        problem = rows.problem(k, "error-cell", f"{what} is {value.describe()}; expected "
+                               f"{expected} (correct the formula, or type the value)", key)
+        if warnings is not None:
+            warnings.append(replace(problem, severity="warning", message=problem.message
+                                    + " (monitoring data: read as blank)"))
+        else:
+            errors[k].append(problem)
+    return bad
+
+
 def _field_values(rows: _Rows, f: Field, texts: list[str], errors: list[list[Problem]],
-                  warnings: list[Problem]) -> list[str]:
+                  warnings: list[Problem], bad: set[int]) -> list[str]:
     out = []
     for k, text in enumerate(texts):
+        if k in bad:  # an error cell, reported already
+            out.append("")
+            continue
         if text and f.values is not None:
             canon = f.canonical(text)
             if canon is None:
@@ -126,10 +170,13 @@ def _field_values(rows: _Rows, f: Field, texts: list[str], errors: list[list[Pro
 
 
 def _yes_no(rows: _Rows, raw: list[Any], texts: list[str], errors: list[list[Problem]],
-            label: str) -> list[bool]:
+            label: str, bad: set[int]) -> list[bool]:
     lookup = YES_NO.lookup()
     out = []
     for k, (value, text) in enumerate(zip(raw, texts, strict=True)):
+        if k in bad:  # an error cell, reported already
+            out.append(False)
+            continue
         level = lookup.get(rating_key(value)) if text else 0
         if level is None:
             errors[k].append(rows.problem(
@@ -145,8 +192,8 @@ def _check_ids(rows: _Rows, ids: list[str], errors: list[list[Problem]]) -> None
     for k, applicant_id in enumerate(ids):
         if applicant_id:
             groups.setdefault(applicant_id.casefold(), []).append(k)
-        elif not any(p.type in ("missing-value", "missing-column", "missing-field")
-                     for p in errors[k]):
+        elif not any(p.type in ("missing-value", "missing-column", "missing-field",
+                                "error-cell") for p in errors[k]):
             errors[k].append(rows.problem(
                 k, "missing-value", "Applicant ID is blank; every applicant needs one",
                 "applicant_id"))

@@ -39,6 +39,8 @@ class Block:
     row_errors: dict[int, list[Problem]] = field(default_factory=dict)
     # Warnings and notes that invalidate nothing (unmatched columns, hidden sheets skipped).
     warnings: list[Problem] = field(default_factory=list)
+    # Some value may be a `cells.CellError` (an error value such as #N/A in a workbook).
+    cell_errors: bool = False
 
     def __len__(self) -> int:
         return len(self.rows)

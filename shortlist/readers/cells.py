@@ -7,6 +7,53 @@ import math
 from typing import Any
 
 from ..role import normalise_value
+from .guard import ERROR_MEANINGS
+
+
+class CellError:
+    """A cell holding a spreadsheet error value (``#N/A``, ``#DIV/0!``, ``Err:502``…) where data
+    was expected: the formula in it failed. python-calamine reads such a cell as an empty
+    string; the reader puts one of these in its place so that it is reported, not read as
+    blank. One instance per code (`CellError.of`)."""
+
+    __slots__ = ("code",)
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    @classmethod
+    def of(cls, code: str) -> CellError:
+        found = _KNOWN_ERRORS.get(code)
+        if found is None:
+            found = cls(code)
+            if len(_KNOWN_ERRORS) < 1000:
+                _KNOWN_ERRORS[code] = found
+        return found
+
+    def __str__(self) -> str:
+        return self.code or "#ERROR"
+
+    def __repr__(self) -> str:
+        return f"CellError({self.code!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CellError) and other.code == self.code
+
+    def __hash__(self) -> int:
+        return hash((CellError, self.code))
+
+    def describe(self) -> str:
+        """'the error value #N/A (a value that is not available…)', for messages."""
+        code = self.code
+        meaning = ERROR_MEANINGS.get(code.upper())
+        if meaning is None and code.lower().startswith("err:"):
+            meaning = "a calculation error in LibreOffice"
+        if not code:
+            return "an error value (a formula that failed)"
+        return f"the error value {code}" + (f" ({meaning})" if meaning else "")
+
+
+_KNOWN_ERRORS: dict[str, CellError] = {}
 
 
 def cell_text(value: Any) -> str:

@@ -12,8 +12,9 @@ from typing import Any
 from ..errors import Problem
 from ..role import Role, normalise_header
 from .blocks import Block, evidence_key_of, rating_key_of
-from .cells import cell_text, column_letter, is_blank, shorten
+from .cells import CellError, cell_text, column_letter, is_blank, shorten
 from .sources import Sheet
+from .table import formula_problem
 
 FORM_HEADERS = ("Criterion ID", "Section", "Criterion", "Your rating", "Your evidence")
 _ID, _RATING, _EVIDENCE = "criterionid", "yourrating", "yourevidence"
@@ -32,7 +33,14 @@ def find_form_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
 def read_form(sheets: list[Sheet], form_sheet: Sheet, header: tuple[int, dict[str, int]],
               role: Role, display: str) -> Block:
     block = Block(display, form_sheet.name, "form")
+    block.cell_errors = any(s.has_errors for s in sheets)
     header_index, cols = header
+    # Cells read, by sheet, for formula warnings: (i, j, what).
+    read_at: dict[int, list[tuple[int, int, str]]] = {}
+
+    def note(sheet: Sheet, i: int, j: int, what: str) -> None:
+        if sheet.has_formulas:
+            read_at.setdefault(id(sheet), []).append((i, j, what))
     id_col, rating_col = cols[_ID], cols[_RATING]
     evidence_col = cols.get(_EVIDENCE)
 
@@ -68,11 +76,13 @@ def read_form(sheets: list[Sheet], form_sheet: Sheet, header: tuple[int, dict[st
         values[rkey] = cells[rating_col] if rating_col < len(cells) else None
         block.key_rows[rkey] = row_no
         block.columns[rkey] = f'{letter(form_sheet, rating_col)} "Your rating"'
+        note(form_sheet, i, rating_col, '"Your rating"')
         if evidence_col is not None:
             ekey = evidence_key_of(criterion.id)
             values[ekey] = cells[evidence_col] if evidence_col < len(cells) else None
             block.key_rows[ekey] = row_no
             block.columns[ekey] = f'{letter(form_sheet, evidence_col)} "Your evidence"'
+            note(form_sheet, i, evidence_col, '"Your evidence"')
 
     header_row = form_sheet.row_number(header_index)
     for c in role.criteria:
@@ -91,6 +101,8 @@ def read_form(sheets: list[Sheet], form_sheet: Sheet, header: tuple[int, dict[st
     for sheet in sheets:
         if not sheet.visible and sheet is not form_sheet:
             continue
+        # A label merged across cells ("Applicant ID" in A3:B3) has its value after the range.
+        label_end = {(i0, j0): j1 for i0, j0, _i1, j1 in sheet.merges if j1 > j0}
         for i, cells in enumerate(sheet.rows):
             if sheet is form_sheet and i in table_rows:
                 continue
@@ -100,20 +112,22 @@ def read_form(sheets: list[Sheet], form_sheet: Sheet, header: tuple[int, dict[st
                 name = labels.get(normalise_header(cell_text(cell)))
                 if name is None:
                     break  # only the first filled cell of a row can be a label
-                value = cells[j + 1] if j + 1 < len(cells) else None
+                at = label_end.get((i, j), j) + 1
+                value = cells[at] if at < len(cells) else None
                 row_no = sheet.row_number(i)
                 if name in first_at and not is_blank(value):
                     prev_sheet, prev_row = first_at[name]
                     block.block_errors.append(Problem(
                         "duplicate-field", f"{role.field(name).label!r} is filled in twice "
                         f"(also sheet {prev_sheet!r} row {prev_row}); expected it once",
-                        display, sheet.name, row_no, letter(sheet, j + 1)))
+                        display, sheet.name, row_no, letter(sheet, at)))
                     break
                 if name not in first_at or is_blank(values.get(name)):
                     values[name] = value
                     first_at[name] = (sheet.name, row_no)
                     block.key_rows[name] = row_no
-                    block.columns[name] = letter(sheet, j + 1)
+                    block.columns[name] = letter(sheet, at)
+                    note(sheet, i, at, repr(role.field(name).label))
                 break
     for f in role.fields:
         if f.name not in values and (f.required or f.name in role.condition_fields):
@@ -125,5 +139,29 @@ def read_form(sheets: list[Sheet], form_sheet: Sheet, header: tuple[int, dict[st
     block.rows.append(block.key_rows.get("applicant_id", header_row))
     for key, value in values.items():
         block.values[key] = [value]
+    for sheet in sheets:
+        if id(sheet) in read_at:
+            block.warnings.extend(_formula_warnings(sheet, read_at[id(sheet)], display))
     return block
+
+
+def _formula_warnings(sheet: Sheet, read: list[tuple[int, int, str]],
+                      display: str) -> list[Problem]:
+    """One `formula-cell` warning per column of `sheet` whose cells read hold formulas."""
+    mask = sheet.formula_mask([(i, j) for i, j, _ in read])
+    by_column: dict[int, list[tuple[int, str]]] = {}
+    for (i, j, what), formula in zip(read, mask, strict=True):
+        if formula and not isinstance(sheet.rows[i][j] if j < len(sheet.rows[i]) else None,
+                                      CellError):  # error cells are reported as errors
+            by_column.setdefault(j, []).append((i, what))
+    out = []
+    for j, cells in sorted(by_column.items()):
+        cells.sort()
+        names = list(dict.fromkeys(what for _, what in cells))
+        what = ", ".join(names[:3]) + (" and more" if len(names) > 3 else "")
+        out.append(formula_problem(
+            what, [sheet.rows[i][j] if j < len(sheet.rows[i]) else None for i, _ in cells],
+            display, sheet.name, [sheet.row_number(i) for i, _ in cells],
+            column_letter(sheet.first_col + j)))
+    return out
 

@@ -29,12 +29,19 @@ What is checked, by container:
 
 The used range is measured from A1 (rows × columns up to the furthest non-empty cell), as a
 reader that reports Excel row numbers or pads to A1 would allocate it.
+
+The same streamed pass also notes, per sheet, what python-calamine does not report
+(:class:`CellMarks`): cells holding an error value (``#N/A``, ``#DIV/0!``, LibreOffice's
+``Err:502``…), which calamine returns as an empty string; cells holding a formula, whose
+cached value calamine returns as if it had been typed; and, for ODS, merged ranges, which
+calamine reports for xlsx and xls only. :func:`inspect` returns them with the problems.
 """
 
 from __future__ import annotations
 
 import codecs
 import html
+import io
 import mmap
 import posixpath
 import queue
@@ -54,9 +61,13 @@ from shortlist.errors import Problem
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "ERROR_MEANINGS",
+    "CellMarks",
     "FileKind",
+    "Inspection",
     "Limits",
     "detect_kind",
+    "inspect",
     "inspect_file",
 ]
 
@@ -141,6 +152,12 @@ UNREADABLE_FILE = "unreadable-file"
 _CHUNK = 8 * MiB  # decompressed bytes handled at a time
 _PROLOG_BYTES = 256 * KiB  # how much of an XML part is read to check its prolog
 _SMALL_PART_CAP = 16 * MiB  # workbook.xml, rels, manifest: read whole only below this
+#: Parts calamine reads (sheets, shared strings, workbook, rels) up to this declared size are
+#: decompressed once, whole, and every check runs on that copy (dropped after its last use).
+_WHOLE_CAP = 1 * MiB
+#: Shared-string lengths are noted in the first pass only for tables of up to this many
+#: strings (8 bytes each); larger tables are measured again if the exact count is needed.
+_EAGER_SST_LENGTHS = 8_000_000
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 _EXPECTED_KINDS: dict[str, frozenset[str]] = {
@@ -166,6 +183,12 @@ _KIND_TEXT = {
 
 def _fmt(n: int) -> str:
     return f"{n:,}"
+
+
+def _hint(limit: str, lead: str = "") -> str:
+    """What a message about an exceeded limit ends with: the limit's name and how to raise
+    it, e.g. `` (limit max_cells; raise it with --limit max_cells=N)``."""
+    return f"{lead} (limit {limit}; raise it with --limit {limit}=N)"
 
 
 def _col_letters(n: int) -> str:
@@ -198,7 +221,123 @@ class _Broken(Exception):
 
 
 # --------------------------------------------------------------------------------------------
+# What the scan notes about cells
+
+#: Spreadsheet error values and what each means, for messages. LibreOffice shows most errors
+#: as ``Err:NNN`` (``Err:502`` invalid argument…) and some with Excel's names.
+ERROR_MEANINGS: dict[str, str] = {
+    "#NULL!": "two ranges that do not intersect",
+    "#DIV/0!": "a division by zero",
+    "#VALUE!": "a value of the wrong type in a formula",
+    "#REF!": "a reference to a cell that no longer exists",
+    "#NAME?": "a name or function the spreadsheet does not know",
+    "#NUM!": "an impossible number",
+    "#N/A": "a value that is not available, often a lookup that found nothing",
+    "#GETTING_DATA": "data that was still being fetched when the file was saved",
+    "#SPILL!": "a formula result that could not spill into its neighbouring cells",
+    "#CALC!": "a calculation the spreadsheet could not do",
+    "#FIELD!": "a field that does not exist in a linked data type",
+    "#BLOCKED!": "a blocked external resource",
+    "#CONNECT!": "an external connection that failed",
+    "#BUSY!": "a calculation that was still running",
+    "#UNKNOWN!": "a data type the spreadsheet does not know",
+}
+_BIFF_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!",
+                0x1D: "#NAME?", 0x24: "#NUM!", 0x2A: "#N/A", 0x2B: "#GETTING_DATA"}
+#: Merged ranges are noted (ODS) only where headers and form labels are looked for.
+MERGE_ROWS = 200
+
+
+class CellMarks:
+    """Cells of one sheet that a reader must know about but python-calamine does not report.
+
+    Positions are 0-based ``(row, column)`` as calamine numbers them (absolute, not relative to
+    the used range). Stored in compact arrays (a few bytes per cell): a crafted file can hold
+    millions of formula cells. At most `cap` error and `cap` formula cells are kept.
+    """
+
+    def __init__(self, cap: int = DEFAULT_LIMITS.max_cells) -> None:
+        self.cap = cap
+        self.error_rows: array[int] = array("I")
+        self.error_cols: array[int] = array("I")
+        self.error_codes: array[int] = array("H")  # index into `codes`
+        self.codes: list[str] = []
+        self._code_index: dict[str, int] = {}
+        self.formula_rows: array[int] = array("I")
+        self.formula_cols: array[int] = array("I")
+        #: Merged ranges (first row, first column, last row, last column), ODS only.
+        self.merges: list[tuple[int, int, int, int]] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.error_rows or self.formula_rows or self.merges)
+
+    def add_error(self, row: int, col: int, code: str) -> None:
+        """An error value; `code` as the spreadsheet shows it (``#N/A``), or '' if unknown."""
+        if len(self.error_rows) >= self.cap or row < 0 or col < 0 or row > 0xFFFFFFFF \
+                or col > 0xFFFFFFFF:
+            return
+        code = code.strip()[:32]
+        index = self._code_index.get(code)
+        if index is None:
+            if len(self.codes) >= 0xFFFF:
+                code, index = "", self._code_index.get("")
+            if index is None:
+                index = self._code_index[code] = len(self.codes)
+                self.codes.append(code)
+        self.error_rows.append(row)
+        self.error_cols.append(col)
+        self.error_codes.append(index)
+
+    def add_formula(self, row: int, col: int) -> None:
+        if len(self.formula_rows) >= self.cap or row < 0 or col < 0 or row > 0xFFFFFFFF \
+                or col > 0xFFFFFFFF:
+            return
+        self.formula_rows.append(row)
+        self.formula_cols.append(col)
+
+    def add_merge(self, row: int, col: int, last_row: int, last_col: int) -> None:
+        if row < MERGE_ROWS and len(self.merges) < 10_000 and (last_row, last_col) != (row, col):
+            self.merges.append((row, col, last_row, last_col))
+
+    def errors(self) -> Iterator[tuple[int, int, str]]:
+        """Every error cell as (row, column, code)."""
+        codes = self.codes
+        for r, c, k in zip(self.error_rows, self.error_cols, self.error_codes, strict=True):
+            yield r, c, codes[k]
+
+    def extend(self, other: CellMarks) -> None:
+        for r, c, code in other.errors():
+            self.add_error(r, c, code)
+        for r, c in zip(other.formula_rows, other.formula_cols, strict=True):
+            self.add_formula(r, c)
+        for m in other.merges:
+            self.add_merge(*m)
+
+
+@dataclass
+class Inspection:
+    """What :func:`inspect` found: the problems (empty: safe to open) and, by sheet name, the
+    cells calamine will not report faithfully (see :class:`CellMarks`)."""
+
+    problems: list[Problem]
+    cells: dict[str, CellMarks]
+
+
+# --------------------------------------------------------------------------------------------
 # Public API
+
+
+def inspect(path: Path, limits: Limits = DEFAULT_LIMITS) -> Inspection:
+    """Check `path` before calamine opens it: the problems found, and the sheets' error,
+    formula and (ODS) merged cells.
+
+    Never raises for anything a file contains; never decompresses more than the declared sizes
+    allow; never holds more than a few chunks of decompressed data in memory (plus a few bytes
+    per error or formula cell).
+    """
+    inspector = _Inspector(Path(path), limits)
+    problems = inspector.run()
+    return Inspection(problems, {k: v for k, v in inspector.marks.items() if v})
 
 
 def inspect_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[Problem]:
@@ -207,7 +346,7 @@ def inspect_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[Problem]:
     Never raises for anything a file contains; never decompresses more than the declared sizes
     allow; never holds more than a few chunks of decompressed data in memory.
     """
-    return _Inspector(Path(path), limits).run()
+    return inspect(path, limits).problems
 
 
 def detect_kind(path: Path) -> FileKind:
@@ -406,9 +545,13 @@ def _join_target(base_dir: str, target: str) -> str:
 # Streaming an XML part
 
 
-def _decoded_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Generator[bytes, None, None]:
-    """Decompressed content of a part in chunks, transcoded to UTF-8 if it is UTF-16."""
-    with zf.open(info) as fh:
+def _decoded_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+                    data: bytes | None = None) -> Generator[bytes, None, None]:
+    """Decompressed content of a part in chunks, transcoded to UTF-8 if it is UTF-16.
+
+    `data`, if given, is the part's whole content, already read (see ``_Inspector.whole``).
+    """
+    with zf.open(info) if data is None else io.BytesIO(data) as fh:
         first = fh.read(_CHUNK)
         if not first:
             return
@@ -478,11 +621,13 @@ def _prefetched(chunks: Generator[bytes, None, None]) -> Iterator[bytes]:
         worker.join()
 
 
-def _part_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    """Decoded chunks of a part; large parts are decompressed ahead in a worker thread."""
-    if info.file_size > 2 * _CHUNK:
+def _part_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+                 data: bytes | None = None) -> Iterator[bytes]:
+    """Decoded chunks of a part (from `data` if it was already read whole); large parts are
+    decompressed ahead in a worker thread."""
+    if data is None and info.file_size > 2 * _CHUNK:
         return _prefetched(_decoded_chunks(zf, info))
-    return _decoded_chunks(zf, info)
+    return _decoded_chunks(zf, info, data)
 
 
 def _pieces(chunks: Iterator[bytes], flush_at: int) -> Iterator[bytes]:
@@ -642,11 +787,11 @@ class _Range:
         size = (f"A1:{_col_letters(cols)}{rows} ({_fmt(rows)} rows × {_fmt(cols)} columns"
                 f" = {_fmt(rows * cols)} cells)")
         if rows > lim.max_rows:
-            why = f"more than {_fmt(lim.max_rows)} rows"
+            why = f"more than {_fmt(lim.max_rows)} rows{_hint('max_rows')}"
         elif cols > lim.max_columns:
-            why = f"more than {_fmt(lim.max_columns)} columns"
+            why = f"more than {_fmt(lim.max_columns)} columns{_hint('max_columns')}"
         else:
-            why = f"more than {_fmt(lim.max_cells)} cells"
+            why = f"more than {_fmt(lim.max_cells)} cells{_hint('max_cells')}"
         return (f"the used range reaches {size}, {why}; opening it would need memory for "
                 f"every cell of that range. Remove the stray far-away cells (or copy the "
                 f"applicant table into a new workbook) and try again")
@@ -693,6 +838,102 @@ class _LongRuns:
         return False
 
 
+_REF_HEAD = re.compile(rb'<c r="([A-Za-z]+)(\d+)"')
+_F_OPEN = re.compile(rb"<f[\s>/]")
+_F_LEAD = re.compile(rb"\s*<(?:[\w.\-]+:)?f[\s>/]")
+_T_E = re.compile(rb"""\st\s*=\s*(?:"e"|'e')""")
+_DQ_E = re.compile(rb'"e"')  # cheap tests that a piece may hold t="e"
+_SQ_E = re.compile(rb"'e'")
+_V_ANY = re.compile(rb"<(?:[\w.\-]+:)?v\s*>([^<]{0,64})")  # a piece ends before a "<"
+_C_CLOSE = re.compile(rb"</(?:[\w.\-]+:)?c\s*>")
+
+
+def _xml_text(raw: bytes) -> str:
+    return html.unescape(raw.decode("utf-8", "replace")).strip()
+
+
+class _XlsxMarks:
+    """Notes a worksheet's error cells (``t="e"``) and formula cells (an ``<f>`` child) while
+    the guard streams it. Pieces end before a ``<``, so a cell's start tag may end one piece
+    and its ``<f>``/``<v>`` begin the next: the last cell of a piece is carried over."""
+
+    def __init__(self, cap: int) -> None:
+        self.marks = CellMarks(cap)
+        self.last_ref: tuple[int, int] | None = None  # fast path: last <c r="…"> of a piece
+        self.pending: tuple[int, int, bool] | None = None  # slow path: (row, col, is_error)
+        self.pending_error: tuple[int, int] | None = None  # an error cell's <v> is to come
+
+    def error(self, piece: bytes, pos: int, row: int, col: int) -> None:
+        """An error cell whose content starts at `pos`: its code is the text of its ``<v>``
+        (looked for up to the cell's end tag, in the next piece if that is where it is)."""
+        end = _C_CLOSE.search(piece, pos)
+        v = _V_ANY.search(piece, pos, end.start() if end else len(piece))
+        if v is None and end is None:
+            self.pending_error = (row, col)  # carried until the cell's end tag is seen
+            return
+        self.marks.add_error(row, col, _xml_text(v.group(1)) if v else "")
+
+    def continue_error(self, piece: bytes) -> None:
+        if self.pending_error is not None:
+            row, col = self.pending_error
+            self.pending_error = None
+            self.error(piece, 0, row, col)
+
+    def fast(self, piece: bytes) -> None:
+        """Fast path (every cell tag starts ``<c r="``): find ``<f`` and ``t="e"``."""
+        marks = self.marks
+        self.continue_error(piece)
+        if _F_OPEN.search(piece) is not None:  # (SRE's literal-prefix scan beats bytes.find)
+            seen: tuple[int, int] | None = None
+            for m in _F_OPEN.finditer(piece):
+                c = piece.rfind(b'<c r="', 0, m.start())
+                ref = self.last_ref if c == -1 else _ref_at(piece, c)
+                if ref is not None and ref != seen:
+                    marks.add_formula(*ref)
+                    seen = ref
+        if _DQ_E.search(piece) is not None or _SQ_E.search(piece) is not None:
+            for m in _T_E.finditer(piece):
+                c = piece.rfind(b'<c r="', 0, m.start())
+                tag = _REF_AT.match(piece, c) if c != -1 else None
+                if tag is None or tag.end() <= m.start():
+                    continue  # not an attribute of a cell, or a self-closed (empty) cell
+                self.error(piece, tag.end(), int(tag.group(2)) - 1,
+                           _col_number(tag.group(1)) - 1)
+        last = piece.rfind(b'<c r="')
+        if last != -1:
+            self.last_ref = _ref_at(piece, last)
+
+    def slow_cell(self, piece: bytes, end: int, attrs: bytes, row: int, col: int) -> None:
+        """Slow path: a non-empty cell tag at (row, col) ending at offset `end`."""
+        error = _T_E.search(attrs) is not None
+        if end >= len(piece.rstrip()):
+            self.pending = (row, col, error)  # its content is in the next piece
+            return
+        self.content(piece, end, row, col, error)
+
+    def continue_pending(self, piece: bytes) -> None:
+        self.continue_error(piece)
+        if self.pending is not None:
+            row, col, error = self.pending
+            self.pending = None
+            self.content(piece, 0, row, col, error)
+
+    def content(self, piece: bytes, pos: int, row: int, col: int, error: bool) -> None:
+        if _F_LEAD.match(piece, pos):
+            self.marks.add_formula(row, col)
+        if error:
+            self.error(piece, pos, row, col)
+
+
+def _ref_at(piece: bytes, pos: int) -> tuple[int, int] | None:
+    m = _REF_HEAD.match(piece, pos)
+    return (int(m.group(2)) - 1, _col_number(m.group(1)) - 1) if m else None
+
+
+_SI_SPLIT = re.compile(rb"<(?:[\w.\-]+:)?si(?=[\s/>])")  # where each shared string starts
+_SI_HAS_TEXT = re.compile(rb"<(?:[\w.\-]+:)?[tr](?=[\s/>])")  # a string calamine keeps
+
+
 @dataclass
 class _SstInfo:
     count: int = 0  # number of <si> elements
@@ -714,6 +955,14 @@ _ROW_START = re.compile(rb"<table:table-row(?=[\s/>])(" + _TAIL + rb")>")
 _ROW_END = re.compile(rb"</table:table-row\s*>")
 _CELL_AT = re.compile(rb"<table:(?:covered-)?table-cell(?=[\s/>])(" + _TAIL + rb")>")
 _CELL_END = re.compile(rb"</table:(?:covered-)?table-cell\s*>")
+_ODS_FORMULA = re.compile(rb"(?:^|\s)table:formula\s*=")
+_ODS_ERROR = re.compile(rb"""(?:^|\s)calcext:value-type\s*=\s*(?:"error"|'error')""")
+_ODS_EMPTY_STRING = re.compile(rb"""(?:^|\s)office:string-value\s*=\s*(?:""|'')""")
+_ODS_TEXT = re.compile(rb"\s*<text:p(?:\s[^>]*)?>([^<]{0,64})<")
+_ODS_COLS_SPAN = re.compile(rb"(?:^|\s)table:number-columns-spanned\s*=\s*[\"'](\d+)")
+_ODS_ROWS_SPAN = re.compile(rb"(?:^|\s)table:number-rows-spanned\s*=\s*[\"'](\d+)")
+#: What LibreOffice and Excel show for a failed formula.
+_ERROR_TEXT = re.compile(r"#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A)|Err:\d{3}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -881,6 +1130,17 @@ class _Inspector:
         self.limits = limits
         self.problems: list[Problem] = []
         self.ext = path.suffix.lower()
+        self.marks: dict[str, CellMarks] = {}
+        self._whole: dict[int, bytes] = {}  # id(ZipInfo) -> content of a small part
+
+    def keep_marks(self, sheet: str | None, marks: CellMarks) -> None:
+        """Remember a scanned sheet's marks under the name calamine will give it."""
+        if sheet is None or not marks:
+            return
+        if sheet in self.marks:
+            self.marks[sheet].extend(marks)
+        else:
+            self.marks[sheet] = marks
 
     # -- reporting ------------------------------------------------------------------------
 
@@ -932,7 +1192,8 @@ class _Inspector:
             return self.problems
         if size > self.limits.max_file_bytes:
             self.add(FILE_TOO_LARGE, f"the file is {_fmt(size)} bytes, more than the "
-                     f"{_fmt(self.limits.max_file_bytes)} bytes shortlist accepts")
+                     f"{_fmt(self.limits.max_file_bytes)} bytes shortlist accepts"
+                     f"{_hint('max_file_bytes')}")
             return self.problems
         try:
             with self.path.open("rb") as fh:
@@ -1030,7 +1291,8 @@ class _Inspector:
                     total_entries, cd_size_total = struct.unpack_from("<QQ", rec, 32)
         if total_entries > lim.max_members:
             self.add(ZIP_BOMB, f"the zip container lists {_fmt(total_entries)} parts, more "
-                     f"than the {_fmt(lim.max_members)} a spreadsheet could need")
+                     f"than the {_fmt(lim.max_members)} a spreadsheet could need"
+                     f"{_hint('max_members')}")
             return False
         if cd_size_total > size:
             self.add(TRUNCATED_FILE, "the zip directory is larger than the file: the file "
@@ -1048,7 +1310,7 @@ class _Inspector:
         ok = True
         if len(infos) > lim.max_members:
             self.add(ZIP_BOMB, f"the zip container holds {_fmt(len(infos))} parts, more than "
-                     f"the {_fmt(lim.max_members)} a spreadsheet could need")
+                     f"the {_fmt(lim.max_members)} a spreadsheet could need{_hint('max_members')}")
             return False
         total = 0
         for info in infos:
@@ -1061,7 +1323,7 @@ class _Inspector:
             if info.file_size > lim.max_member_bytes:
                 self.add(ZIP_BOMB, f"part {info.filename} declares {_fmt(info.file_size)} bytes "
                          f"uncompressed, more than the {_fmt(lim.max_member_bytes)} allowed for "
-                         "one part")
+                         f"one part{_hint('max_member_bytes')}")
                 ok = False
             elif info.file_size >= lim.ratio_min_bytes and (
                 info.file_size > lim.max_compression_ratio * max(info.compress_size, 1)
@@ -1070,7 +1332,7 @@ class _Inspector:
                 self.add(ZIP_BOMB, f"part {info.filename} expands {ratio:,.0f} times "
                          f"({_fmt(info.compress_size)} bytes to {_fmt(info.file_size)}); real "
                          f"spreadsheets compress less than {lim.max_compression_ratio:,.0f} "
-                         "times")
+                         f"times{_hint('max_compression_ratio')}")
                 ok = False
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED,
                                           zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA):
@@ -1080,7 +1342,8 @@ class _Inspector:
                 ok = False
         if ok and total > lim.max_uncompressed_bytes:
             self.add(ZIP_BOMB, f"the parts of the zip container add up to {_fmt(total)} bytes "
-                     f"uncompressed, more than the {_fmt(lim.max_uncompressed_bytes)} allowed")
+                     f"uncompressed, more than the {_fmt(lim.max_uncompressed_bytes)} allowed"
+                     f"{_hint('max_uncompressed_bytes')}")
             ok = False
         if not ok:
             return False
@@ -1110,15 +1373,33 @@ class _Inspector:
             self.add(CORRUPT_FILE, f"part {info.filename} cannot be decompressed ({exc})",
                      sheet=sheet)
 
+    def whole(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+              cap: int = _CHUNK) -> bytes | None:
+        """A small part's content, decompressed once and kept (until popped from
+        ``self._whole``) for every check that needs it. None for an empty or large part or
+        one that cannot be read: the caller then streams it as before and reports the error
+        it meets there, exactly as without this copy. `cap` is the size of the read the
+        part's own pass would make (so a part whose declared size lies behaves the same)."""
+        data = self._whole.get(id(info))
+        if data is None and 0 < info.file_size <= _WHOLE_CAP and not info.is_dir():
+            try:
+                data = _read_capped(zf, info, cap)
+            except _READ_ERRORS:
+                return None
+            self._whole[id(info)] = data
+        return data
+
     def read_small(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo | None) -> bytes | None:
         """Whole content of a small part after a prolog check; None if absent or too big."""
         if info is None or info.file_size > _SMALL_PART_CAP:
             return None
-        try:
-            data = _read_capped(zf, info, _SMALL_PART_CAP)
-        except _READ_ERRORS as exc:
-            self.read_part_error(info, exc)
-            raise _Stop from exc
+        data = self.whole(zf, info, _SMALL_PART_CAP)
+        if data is None:
+            try:
+                data = _read_capped(zf, info, _SMALL_PART_CAP)
+            except _READ_ERRORS as exc:
+                self.read_part_error(info, exc)
+                raise _Stop from exc
         if not self.report_prolog(info, data, complete=True, sheet=None):
             raise _Stop
         return data
@@ -1128,12 +1409,16 @@ class _Inspector:
         """Read the start of a part and refuse DOCTYPE/ENTITY declarations. True if clean."""
         if info.is_dir() or info.file_size == 0:
             return True
-        try:
-            with zf.open(info) as fh:
-                data = fh.read(_PROLOG_BYTES)
-        except _READ_ERRORS as exc:
-            self.read_part_error(info, exc, sheet)
-            return False
+        data = self._whole.get(id(info))
+        if data is not None:
+            data = data[:_PROLOG_BYTES]
+        else:
+            try:
+                with zf.open(info) as fh:
+                    data = fh.read(_PROLOG_BYTES)
+            except _READ_ERRORS as exc:
+                self.read_part_error(info, exc, sheet)
+                return False
         if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             data = data.decode("utf-16", "replace").encode("utf-8")
         elif data.startswith(b"<\x00"):
@@ -1182,11 +1467,13 @@ class _Inspector:
         # weigh references), then worksheets. Everything else only needs its prolog checked.
         sst = _SstInfo()
         full: set[str] = set()
+        first_sst = True  # the part whose string lengths an exact count would use
         for name in sst_parts:
             for info in by_lower.get(name, []):
                 full.add(info.filename)
-                if kind == "xlsx" and not self.scan_sst(zf, info, sst):
+                if kind == "xlsx" and not self.scan_sst(zf, info, sst, first_sst):
                     return
+                first_sst = False
         if kind == "xlsx":
             budget = _Budget(self.limits.max_expanded_chars)
             scanned: list[zipfile.ZipInfo] = []
@@ -1207,6 +1494,7 @@ class _Inspector:
         for info in infos:
             if info.filename not in full:
                 self.check_prolog(zf, info, None)
+        self._whole.clear()
 
     def ooxml_sheet_map(self, zf: zipfile.ZipFile, by_lower: dict[str, list[zipfile.ZipInfo]]
                         ) -> tuple[dict[str, str | None], list[str]]:
@@ -1266,18 +1554,44 @@ class _Inspector:
                 sheets.setdefault(lower, None)
         return sheets, sst_parts
 
-    def scan_sst(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, sst: _SstInfo) -> bool:
-        """Stream the shared-string table: prolog, over-long strings, count, longest."""
-        if not self.check_prolog(zf, info, None):
-            return False
-        runs = _LongRuns(self.limits.max_cell_chars)
-        split = re.compile(rb"<(?:[\w.\-]+:)?si(?=[\s/>])")
-        open_len = -1  # bytes of the <si> element still open at the end of the last piece
+    def scan_sst(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, sst: _SstInfo,
+                 lengths: bool = False) -> bool:
+        """Stream the shared-string table: prolog, over-long strings, count, longest; with
+        `lengths`, also every string's byte length as :meth:`sst_lengths` measures it, so that
+        an exact count of references needs no second pass over the table."""
+        data = self.whole(zf, info)
         try:
-            for piece in _pieces(_part_chunks(zf, info), 2 * _CHUNK):
+            if not self.check_prolog(zf, info, None):
+                return False
+            return self.sst_pass(zf, info, sst, lengths, data)
+        finally:
+            self._whole.pop(id(info), None)
+
+    def sst_pass(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, sst: _SstInfo,
+                 lengths: bool, data: bytes | None) -> bool:
+        runs = _LongRuns(self.limits.max_cell_chars)
+        split = _SI_SPLIT
+        has_text = _SI_HAS_TEXT
+        open_len = -1  # bytes of the <si> element still open at the end of the last piece
+        # Lengths as sst_lengths records them: strings holding neither <t> nor <r> are
+        # skipped (as calamine skips them); `open_text`: the open string holds one.
+        found: array[int] | None = array("Q") if lengths else None
+        open_text = False
+        try:
+            for piece in _pieces(_part_chunks(zf, info, data), 2 * _CHUNK):
                 parts = split.split(piece)
+                if found is not None and open_len >= 0 and not open_text:
+                    open_text = has_text.search(parts[0]) is not None
                 if len(parts) > 1:
                     head = open_len + len(parts[0]) if open_len >= 0 else 0
+                    if found is not None:
+                        if open_len >= 0 and open_text:
+                            found.append(head)
+                        found.extend([len(seg) for seg in parts[1:-1]
+                                      if has_text.search(seg) is not None])
+                        open_text = has_text.search(parts[-1]) is not None
+                        if len(found) > _EAGER_SST_LENGTHS:
+                            found = None  # measured again only if needed (sst_lengths)
                     sst.longest = max(sst.longest, head, max(map(len, parts[1:])))
                     open_len = len(parts[-1])
                 elif open_len >= 0:
@@ -1287,13 +1601,18 @@ class _Inspector:
                     index = sst.count + len(split.findall(piece, 0, start)) - 1
                     self.add(CELL_TOO_LARGE, f"shared string #{max(index, 0)} in part "
                              f"{info.filename} is {_fmt(chars)} characters long, more than the "
-                             f"{_fmt(self.limits.max_cell_chars)} allowed in one cell")
+                             f"{_fmt(self.limits.max_cell_chars)} allowed in one cell"
+                             f"{_hint('max_cell_chars')}")
                     return False
                 sst.count += len(parts) - 1
         except _READ_ERRORS as exc:
             self.read_part_error(info, exc)
             return False
         sst.longest = max(sst.longest, open_len)
+        if found is not None:
+            if open_len > 0 and open_text:
+                found.append(open_len)
+            sst.lengths = found
         return True
 
     def sst_lengths(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, sst: _SstInfo) -> bool:
@@ -1302,8 +1621,8 @@ class _Inspector:
         calamine skips ``<si>`` elements that hold neither ``<t>`` nor ``<r>``, which shifts
         later indices; lengths are stored after the same skip.
         """
-        split = re.compile(rb"<(?:[\w.\-]+:)?si(?=[\s/>])")
-        has_text = re.compile(rb"<(?:[\w.\-]+:)?[tr](?=[\s/>])")
+        split = _SI_SPLIT
+        has_text = _SI_HAS_TEXT
         lengths: array[int] = array("Q")
         pending = b""
         started = False  # the text before the first <si> is the table's header
@@ -1332,7 +1651,11 @@ class _Inspector:
                              sheets: list[zipfile.ZipInfo]) -> None:
         """Count the characters the worksheets' shared-string references expand to."""
         sst_infos = [i for n in sst_parts for i in by_lower.get(n, [])]
-        if not sst_infos or not self.sst_lengths(zf, sst_infos[0], sst) or sst.lengths is None:
+        if not sst_infos:
+            return
+        if sst.lengths is None and not self.sst_lengths(zf, sst_infos[0], sst):
+            return  # (normally noted by scan_sst; measured here for very large tables)
+        if sst.lengths is None:
             return
         lengths = sst.lengths
         limit = self.limits.max_expanded_chars
@@ -1356,29 +1679,42 @@ class _Inspector:
             self.add(TEXT_TOO_LARGE, f"the worksheets reference the shared-string table so "
                      f"often that their text would expand to about {_fmt(total)} characters, "
                      f"more than the {_fmt(limit)} allowed (a few long strings repeated in "
-                     "very many cells)")
+                     f"very many cells){_hint('max_expanded_chars', ';')}")
 
     def scan_xlsx_sheet(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str | None,
                         sst: _SstInfo, budget: _Budget) -> bool:
         """Scan one worksheet; True if it was read to the end without a problem."""
         label = sheet if sheet is not None else info.filename
+        self.whole(zf, info)  # a small sheet is decompressed once, for both checks
+        try:
+            return self.xlsx_sheet_checks(zf, info, sheet, label, sst, budget)
+        finally:
+            self._whole.pop(id(info), None)
+
+    def xlsx_sheet_checks(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str | None,
+                          label: str, sst: _SstInfo, budget: _Budget) -> bool:
         if not self.check_prolog(zf, info, label):
             return False
         try:
-            result = self.xlsx_sheet_pass(zf, info, label, sst, budget, fast=True)
+            marker = _XlsxMarks(self.limits.max_cells)
+            result = self.xlsx_sheet_pass(zf, info, label, sst, budget, marker, fast=True)
             if result is None:
-                result = self.xlsx_sheet_pass(zf, info, label, sst, budget, fast=False)
+                marker = _XlsxMarks(self.limits.max_cells)
+                result = self.xlsx_sheet_pass(zf, info, label, sst, budget, marker, fast=False)
         except _READ_ERRORS as exc:
             self.read_part_error(info, exc, label)
             return False
         except _Stop:
             return False
+        if result:
+            self.keep_marks(sheet, marker.marks)
         return bool(result)
 
     def xlsx_sheet_pass(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str,
-                        sst: _SstInfo, budget: _Budget, fast: bool) -> bool | None:
+                        sst: _SstInfo, budget: _Budget, marker: _XlsxMarks,
+                        fast: bool) -> bool | None:
         """One streamed pass over a worksheet. Returns None if the fast path cannot be used,
-        else whether the sheet is within the limits."""
+        else whether the sheet is within the limits. Error and formula cells go to `marker`."""
         lim = self.limits
         rng = _Range(lim)
         runs = _LongRuns(lim.max_cell_chars)
@@ -1386,14 +1722,15 @@ class _Inspector:
         col_idx = 0  # calamine's 0-based column index for the next cell without r=
         row_last = 0  # 1-based column of the last non-empty r-less cell in the current row
         cells = 0  # cells that may reference a shared string
-        for piece in _pieces(_part_chunks(zf, info), 2 * _CHUNK):
+        for piece in _pieces(_part_chunks(zf, info, self._whole.get(id(info))), 2 * _CHUNK):
             if runs.check(piece):
                 chars, start, _ = runs.found or (0, 0, 0)
                 near = list(re.finditer(rb'\sr\s*=\s*["\']([A-Za-z]+)(\d+)["\']',
                                         piece[max(0, start - 4096) : start]))
                 m = near[-1] if near else None
                 self.add(CELL_TOO_LARGE, f"a cell holds a text run of {_fmt(chars)} characters, "
-                         f"more than the {_fmt(self.limits.max_cell_chars)} allowed",
+                         f"more than the {_fmt(self.limits.max_cell_chars)} allowed"
+                         f"{_hint('max_cell_chars')}",
                          sheet=sheet, row=int(m.group(2)) if m else None,
                          column=m.group(1).decode().upper() if m else None)
                 raise _Stop
@@ -1406,13 +1743,15 @@ class _Inspector:
                     cells += piece.count(b'<c r="')
                 if self.fast_cells(piece, rng):
                     break
+                marker.fast(piece)
                 continue
             # Slow path: walk every row and cell tag as calamine does (rows and cells without
             # r= take the next index). Cells without r= are summed per row, not one by one.
-            tags = _SLOW_TAG.findall(piece)
+            marker.continue_pending(piece)
             opened = 0
             broken = False
-            for slash, name, attrs in tags:
+            for tag in _SLOW_TAG.finditer(piece):
+                slash, name, attrs = tag.groups()
                 if slash:
                     if name == b"row":
                         if row_last and rng.add(row_idx + 1, row_last):
@@ -1434,6 +1773,7 @@ class _Inspector:
                             if col_idx > lim.max_columns and rng.add(row_idx + 1, col_idx):
                                 broken = True
                                 break
+                            marker.slow_cell(piece, tag.end(), attrs, row_idx, col_idx - 1)
                         continue
                     ref = m.group(1) if m.group(1) is not None else m.group(2)
                     cm = _CELL_REF.fullmatch(ref)
@@ -1441,9 +1781,12 @@ class _Inspector:
                         col_idx += 1  # calamine stops on a malformed reference
                         continue
                     col_idx = _col_number(cm.group(1))
-                    if not closed and rng.add(int(cm.group(2)), col_idx):
-                        broken = True
-                        break
+                    if not closed:
+                        if rng.add(int(cm.group(2)), col_idx):
+                            broken = True
+                            break
+                        marker.slow_cell(piece, tag.end(), attrs, int(cm.group(2)) - 1,
+                                         col_idx - 1)
                     continue
                 # a row start
                 if row_last and rng.add(row_idx + 1, row_last):
@@ -1515,6 +1858,7 @@ class _Inspector:
             self.check_prolog(zf, info, label)
             return
         rng = _Range(self.limits)
+        marks = CellMarks(self.limits.max_cells)
         row = 0
         col = -1
         buf = b""
@@ -1561,6 +1905,10 @@ class _Inspector:
                             col = int.from_bytes(buf[p : p + 4], "little")
                             if rng.add(row + 1, col + 1):
                                 raise _Stop
+                            if 8 <= typ <= 11:  # BrtFmlaString/Num/Bool/Error
+                                marks.add_formula(row, col)
+                            if typ in (3, 11) and ln >= 9:  # BrtCellError, BrtFmlaError
+                                marks.add_error(row, col, _BIFF_ERRORS.get(buf[p + 8], ""))
                         elif 13 <= typ <= 18:  # "short" cells: next column
                             col += 1
                             if rng.add(row + 1, col + 1):
@@ -1576,6 +1924,8 @@ class _Inspector:
             message, r, c = rng.broken or ("", 0, 0)
             self.add(SHEET_TOO_LARGE, f"cell {_col_letters(c)}{r}: {message}", sheet=label,
                      row=r, column=_col_letters(c))
+        else:
+            self.keep_marks(sheet, marks)
 
     # -- ODS -------------------------------------------------------------------------------
 
@@ -1700,6 +2050,7 @@ class _Inspector:
         n = len(s)
         unpack = _REC.unpack_from
         cells = _CELL_RECORDS
+        marks = CellMarks(lim.max_cells)
         while pos + 4 <= n:
             typ, ln = unpack(s, pos)
             data = pos + 4
@@ -1709,6 +2060,12 @@ class _Inspector:
                 row, col = unpack(s, data)
                 if rng.add(row + 1, col + 1):
                     break
+                if typ == 0x0006 and ln >= 14:  # FORMULA: cached result in bytes 6-13
+                    marks.add_formula(row, col)
+                    if s[data + 12] == 0xFF and s[data + 13] == 0xFF and s[data + 6] == 2:
+                        marks.add_error(row, col, _BIFF_ERRORS.get(s[data + 8], ""))
+                elif typ == 0x0205 and ln >= 8 and s[data + 7] == 1:  # BOOLERR, an error
+                    marks.add_error(row, col, _BIFF_ERRORS.get(s[data + 6], ""))
             elif typ == 0x00BD and ln >= 6:  # MULRK
                 row, first = unpack(s, data)
                 (last,) = _U16.unpack_from(s, data + ln - 2)
@@ -1731,10 +2088,17 @@ class _Inspector:
                     if declared > lim.max_cells:
                         self.add(SHEET_TOO_LARGE, f"the sheet declares a used range of "
                                  f"{_fmt(rl - rf)} rows × {_fmt(max(cl - cf, cl))} columns "
-                                 f"({_fmt(declared)} cells, limit {_fmt(lim.max_cells)}), which "
+                                 f"({_fmt(declared)} cells; limit max_cells = "
+                                 f"{_fmt(lim.max_cells)}, raise it with --limit max_cells=N), "
+                                 "which "
                                  "would be reserved in memory before any cell is read",
                                  sheet=name)
                         return
+            elif typ == 0x00E5 and (ln < 2 or ln < 2 + 8 * _U16.unpack_from(s, data)[0]):
+                # MERGECELLS shorter than the ranges it declares: calamine panics on it
+                self.add(CORRUPT_FILE, "the sheet's merged-cells record is damaged (it "
+                         "declares more ranges than it holds)", sheet=name)
+                return
             elif typ == 0x000A:
                 break
             pos = data + ln
@@ -1742,6 +2106,8 @@ class _Inspector:
             message, row, col = rng.broken
             self.add(SHEET_TOO_LARGE, f"cell {_col_letters(col)}{row}: {message}", sheet=name,
                      row=row, column=_col_letters(col))
+        else:
+            self.keep_marks(name, marks)
 
 
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
@@ -1780,12 +2146,17 @@ class _OdsScan:
         self.row_extra = 0
         self.col_pos = 0
         self.row_width = 0
+        self.marks = CellMarks(self.lim.max_cells)
+        # Error, formula and merged cells of the open row: (kind, column, repeat, detail).
+        self.row_marks: list[tuple[str, int, int, str | tuple[int, int]]] = []
+        self.refused = False  # a problem was reported for the open table
 
     def problem(self, kind: str, message: str, row: int | None = None,
                 col: int | None = None) -> None:
         self.owner.add(kind, message, sheet=self.table or "(unnamed table)", row=row,
                        column=_col_letters(col) if col else None)
         self.done = True
+        self.refused = True
         self.in_row = False
 
     def over(self) -> bool:
@@ -1807,7 +2178,7 @@ class _OdsScan:
                 chars = (runs.found or (0, 0, 0))[0]
                 self.owner.add(CELL_TOO_LARGE, f"a cell holds a text run of {_fmt(chars)} "
                                f"characters, more than the {_fmt(self.lim.max_cell_chars)} "
-                               "allowed", sheet=self.table)
+                               f"allowed{_hint('max_cell_chars')}", sheet=self.table)
                 raise _Stop
             pos = 0
             marks = sorted([(m.start(), m.end(), m.group(1)) for m in
@@ -1829,13 +2200,18 @@ class _OdsScan:
         raw = (nm.group(1) if nm.group(1) is not None else nm.group(2)) if nm else b""
         self.table = html.unescape(raw.decode("utf-8", "replace"))
         self.done = False
+        self.refused = False
         self.rows_seen = self.used_rows = self.used_cols = 0
         self.expanded = 0
         self.in_row = False
+        self.marks = CellMarks(self.lim.max_cells)
 
     def end_table(self) -> None:
         if self.table is not None and not self.done:
             self.over()
+        if self.table is not None and not self.refused:
+            self.owner.keep_marks(self.table, self.marks)
+            self.marks = CellMarks(self.lim.max_cells)
         self.done = True
 
     def region(self, piece: bytes, a: int, b: int) -> None:
@@ -1862,6 +2238,7 @@ class _OdsScan:
             self.row_extra = 0
             self.col_pos = 0
             self.row_width = 0
+            self.row_marks = []
             pos = start.end()
             if attrs.rstrip().endswith(b"/"):
                 self.end_row()
@@ -1871,6 +2248,7 @@ class _OdsScan:
         if a >= b:
             return
         lim = self.lim
+        start_col = self.col_pos
         self.row_bytes += b - a
         count = piece.count(b"<table:table-cell", a, b) + piece.count(
             b"<table:covered-table-cell", a, b)
@@ -1918,10 +2296,42 @@ class _OdsScan:
                 if spaces > lim.max_cell_chars:
                     self.problem(CELL_TOO_LARGE, f"a cell asks for {_fmt(spaces)} repeated "
                                  f"spaces (<text:s text:c=…>), more than the "
-                                 f"{_fmt(lim.max_cell_chars)} characters allowed in one cell",
+                                 f"{_fmt(lim.max_cell_chars)} characters allowed in one cell"
+                                 f"{_hint('max_cell_chars')}",
                                  row=self.rows_seen + 1, col=max(self.col_pos, 1))
                     return
                 self.row_extra += spaces
+        if (piece.find(b"table:formula", a, b) != -1 or piece.find(b"error", a, b) != -1
+                or piece.find(b"-spanned", a, b) != -1):
+            self.mark_cells(piece, a, b, start_col)
+
+    def mark_cells(self, piece: bytes, a: int, b: int, col: int) -> None:
+        """Note the open row's formula, error and merged cells between offsets a and b."""
+        if self.done:
+            return
+        for m in _CELL_AT.finditer(piece, a, b):
+            attrs = m.group(1)
+            rep_m = _COLS_REP.search(attrs)
+            rep = min(int(rep_m.group(1)), self.lim.max_columns) if rep_m else 1
+            if not (b"table:formula" in attrs or b"error" in attrs or b"-spanned" in attrs):
+                col += rep
+                continue
+            formula = _ODS_FORMULA.search(attrs) is not None
+            text = _ODS_TEXT.match(piece, m.end(), b) if not attrs.rstrip().endswith(b"/") else None
+            shown = _xml_text(text.group(1)) if text else ""
+            error = _ODS_ERROR.search(attrs) is not None or (
+                formula and _ODS_EMPTY_STRING.search(attrs) is not None
+                and _ERROR_TEXT.fullmatch(shown) is not None)
+            if formula:
+                self.row_marks.append(("f", col, rep, ""))
+            if error:
+                self.row_marks.append(("e", col, rep, shown))
+            spans = _ODS_COLS_SPAN.search(attrs), _ODS_ROWS_SPAN.search(attrs)
+            if spans[0] or spans[1]:
+                width = int(spans[0].group(1)) if spans[0] else 1
+                height = int(spans[1].group(1)) if spans[1] else 1
+                self.row_marks.append(("m", col, 1, (height, width)))
+            col += rep
 
     def end_row(self) -> None:
         self.in_row = False
@@ -1934,7 +2344,31 @@ class _OdsScan:
                 return
             if self.expanded > self.lim.max_expanded_chars:
                 self.problem(TEXT_TOO_LARGE, f"repeated non-empty cells and rows would expand "
-                             f"to more than {_fmt(self.lim.max_expanded_chars)} characters",
+                             f"to more than {_fmt(self.lim.max_expanded_chars)} characters"
+                             f"{_hint('max_expanded_chars')}",
                              row=self.rows_seen + 1)
                 return
+        if self.row_marks:
+            self.keep_row_marks(rep)
         self.rows_seen += rep
+
+    def keep_row_marks(self, rep: int) -> None:
+        """The open row's marks, once per repeat of the row (within the used range, which
+        has just been checked, so at most `max_cells` of them)."""
+        marks = self.marks
+        cap = marks.cap
+        first = self.rows_seen
+        for r in range(first, first + rep):
+            for kind, col, n, detail in self.row_marks:
+                if isinstance(detail, tuple):  # a merged range: (rows, columns) spanned
+                    marks.add_merge(r, col, r + detail[0] - 1, col + detail[1] - 1)
+                    continue
+                for c in range(col, col + n):
+                    if kind == "f":
+                        marks.add_formula(r, c)
+                    else:
+                        marks.add_error(r, c, str(detail))
+            if len(marks.formula_rows) >= cap or len(marks.error_rows) >= cap or (
+                    r >= MERGE_ROWS and not any(k != "m" for k, *_ in self.row_marks)):
+                break
+        self.row_marks = []

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import sys
+import tempfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import Problem
-from .guard import DEFAULT_LIMITS, Limits, inspect_file
+from .cells import CellError
+from .guard import DEFAULT_LIMITS, MERGE_ROWS, CellMarks, Limits, inspect
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -34,9 +42,30 @@ class Sheet:
     # CSV only: the 1-based line each record starts on (records may span lines).
     lines: list[int] | None = None
     notes: list[str] = field(default_factory=list)
+    #: Cells holding a formula, as parallel arrays of indices into `rows` (i, j); the value in
+    #: `rows` is the one the formula last calculated, as saved in the file.
+    formula_rows: np.ndarray | None = None
+    formula_cols: np.ndarray | None = None
+    #: Merged ranges near the top of the sheet, as (i0, j0, i1, j1) indices into `rows`
+    #: (inclusive); only the top-left cell of a range holds its value.
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    #: Some cell of `rows` is a `CellError` (an error value such as #N/A).
+    has_errors: bool = False
 
     def row_number(self, i: int) -> int:
         return self.lines[i] if self.lines is not None else self.first_row + i
+
+    @property
+    def has_formulas(self) -> bool:
+        return self.formula_rows is not None and len(self.formula_rows) > 0
+
+    def formula_mask(self, cells: list[tuple[int, int]]) -> list[bool]:
+        """For each (i, j) of `cells`, whether that cell holds a formula."""
+        if not cells or self.formula_rows is None or self.formula_cols is None:
+            return [False] * len(cells)
+        have = self.formula_rows * (1 << 32) + self.formula_cols
+        want = np.array([i * (1 << 32) + j for i, j in cells], dtype=np.int64)
+        return [bool(x) for x in np.isin(want, have)]
 
 
 class Unreadable(Exception):
@@ -53,15 +82,53 @@ def load_sheets(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> li
     The file is inspected first (`guard.inspect_file`): a dangerous or mislabelled file is
     refused before any reader spends memory on it.
     """
-    blocking = [p for p in inspect_file(path, limits) if p.is_error]
+    inspection = inspect(path, limits)
+    blocking = [p for p in inspection.problems if p.is_error]
     if blocking:
         raise Unreadable(replace(blocking[0], file=display))
     if path.suffix.lower() in TEXT_SUFFIXES:
         return [read_csv(path.read_bytes(), display)]
-    return _read_workbook(path, display)
+    return _read_workbook(path, display, inspection.cells)
 
 
-def _read_workbook(path: Path, display: str) -> list[Sheet]:
+def _read_workbook(path: Path, display: str,
+                   marks: dict[str, CellMarks] | None = None) -> list[Sheet]:
+    """Every worksheet, with the guard's `marks` applied: error cells become `CellError`,
+    formula cells and (ODS) merged ranges are recorded on the `Sheet`."""
+    with _native_stderr_held():
+        return _calamine_sheets(path, display, marks)
+
+
+@contextmanager
+def _native_stderr_held() -> Iterator[None]:
+    """Hold what native code writes to file descriptor 2 while calamine runs.
+
+    A panic in calamine's Rust code is caught (see `_READER_FAILURES`) and reported as an
+    unreadable file, but Rust's panic hook has already printed "thread panicked at …" and
+    perhaps a backtrace to stderr, which would read as a crash. That report is dropped;
+    anything else written meanwhile is passed on.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            text = held.read(1 << 20)
+            if text and b"panicked at" not in text:
+                os.write(2, text)
+
+
+def _calamine_sheets(path: Path, display: str,
+                     marks: dict[str, CellMarks] | None) -> list[Sheet]:
     import python_calamine as pc
 
     try:
@@ -70,7 +137,8 @@ def _read_workbook(path: Path, display: str) -> list[Sheet]:
         raise Unreadable(Problem(
             "password-protected", "is password-protected; save it without a password and "
             "try again", display)) from None
-    except Exception as exc:  # calamine raises several types for damaged files
+    except _READER_FAILURES as exc:  # calamine raises several types for damaged files
+        _reraise_interrupts(exc)
         raise Unreadable(Problem(
             "unreadable-file", f"cannot be read as a {path.suffix.lower()} workbook "
             f"({_short(exc)})", display)) from None
@@ -84,15 +152,69 @@ def _read_workbook(path: Path, display: str) -> list[Sheet]:
             rows = sheet.to_python()
             first_row, first_col = (start[0] + 1, start[1]) if start is not None else (1, 0)
             visible = str(meta.visible) == str(pc.SheetVisibleEnum.Visible)
-            sheets.append(Sheet(meta.name, rows, first_row, first_col, visible))
-    except Exception as exc:
+            found = Sheet(meta.name, rows, first_row, first_col, visible)
+            sheet_marks = (marks or {}).get(meta.name)
+            merged = sheet.merged_cell_ranges  # xlsx and xls; None for ODS
+            if merged:
+                found.merges = _relative_merges(
+                    found, ((r0, c0, r1, c1) for (r0, c0), (r1, c1) in merged))
+            elif sheet_marks is not None and sheet_marks.merges:
+                found.merges = _relative_merges(found, sheet_marks.merges)
+            if sheet_marks is not None:
+                _apply_marks(found, sheet_marks)
+            sheets.append(found)
+    except _READER_FAILURES as exc:
+        _reraise_interrupts(exc)
         raise Unreadable(Problem(
             "unreadable-file", f"a sheet cannot be read ({_short(exc)})", display)) from None
     return sheets
 
 
-def _short(exc: Exception) -> str:
+#: What python-calamine may raise on a damaged file. Besides its own errors and ordinary
+#: exceptions, a bug in the Rust code surfaces as ``pyo3_runtime.PanicException``, which
+#: derives from BaseException ("range start index 116 out of range" on a damaged .xls): it
+#: is caught too, so that one bad file is reported as unreadable instead of ending the run.
+_READER_FAILURES = (BaseException,)
+
+
+def _reraise_interrupts(exc: BaseException) -> None:
+    if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+        raise exc
+
+
+def _relative_merges(sheet: Sheet, merges: Any) -> list[tuple[int, int, int, int]]:
+    """Merged ranges (0-based absolute) near the top, as indices into `sheet.rows`."""
+    r0, c0 = sheet.first_row - 1, sheet.first_col
+    out: list[tuple[int, int, int, int]] = []
+    for top, left, bottom, right in merges:
+        if top < MERGE_ROWS and (bottom, right) != (top, left) and len(out) < 10_000:
+            out.append((top - r0, left - c0, bottom - r0, right - c0))
+    return out
+
+
+def _apply_marks(sheet: Sheet, marks: CellMarks) -> None:
+    """Error cells read as '' become `CellError`s; formula cells are recorded."""
+    r0, c0 = sheet.first_row - 1, sheet.first_col
+    rows = sheet.rows
+    for r, c, code in marks.errors():
+        i, j = r - r0, c - c0
+        if 0 <= i < len(rows) and 0 <= j < len(rows[i]) and rows[i][j] in ("", None):
+            rows[i][j] = CellError.of(code)
+            sheet.has_errors = True
+    if marks.formula_rows:
+        sheet.formula_rows = _int64(marks.formula_rows) - r0
+        sheet.formula_cols = _int64(marks.formula_cols) - c0
+
+
+def _int64(values: Any) -> np.ndarray:
+    """An `array.array` of unsigned ints as a numpy int64 array (no per-item Python work)."""
+    return np.frombuffer(values, dtype=f"=u{values.itemsize}").astype(np.int64)
+
+
+def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if type(exc).__name__ == "PanicException":
+        text = f"the reader failed on damaged data: {text}"
     return text[:200]
 
 

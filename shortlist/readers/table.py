@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from ..errors import Problem
 from ..role import Role, normalise_header
 from .blocks import Block, evidence_key_of, rating_key_of
-from .cells import cell_text, column_letter, is_blank
+from .cells import CellError, cell_text, column_letter, is_blank
 from .sources import Sheet
 
 HEADER_SEARCH_ROWS = 50
@@ -29,6 +32,9 @@ class HeaderMatch:
     keys: dict[int, str] = field(default_factory=dict)  # column index → key
     unmatched: list[int] = field(default_factory=list)
     clashes: list[tuple[str, list[int]]] = field(default_factory=list)
+    #: The header's cells when they are not simply `sheet.rows[row_index]`: merged header
+    #: cells filled in, or two header rows combined ("E1" merged above "Rating | Evidence").
+    cells: list[Any] | None = None
 
     @property
     def has_id(self) -> bool:
@@ -125,15 +131,88 @@ class ColumnMatcher:
 
 def find_header(sheet: Sheet, matcher: ColumnMatcher) -> HeaderMatch | None:
     """The first row, among the first rows of the sheet, that names an id column and a
-    criterion; failing that, the best candidate (for error messages)."""
+    criterion; failing that, the best candidate (for error messages).
+
+    Merged header cells are read as people see them: a cell merged down over two header rows
+    ("Applicant ID" in A1:A2) counts in both rows, and a cell merged across columns above a
+    second header row ("E1" over "Rating | Evidence") is combined with each cell below it
+    ("E1 Rating", "E1 Evidence"), the second row then being the header.
+    """
     best: HeaderMatch | None = None
-    for i, cells in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
+    rows, wide = _merged_views(sheet) if sheet.merges else (sheet.rows, {})
+    for i, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
         m = matcher.match_row(i, cells)
+        if i in wide and i + 1 < len(rows):
+            combined = _combine(rows[i], rows[i + 1], wide[i], matcher)
+            two = matcher.match_row(i + 1, combined)
+            # Better than either row alone (the lower row is tried next if it is not).
+            alone = [x for x in (m, matcher.match_row(i + 1, rows[i + 1]))
+                     if x.has_id and x.criteria_found]
+            if two.has_id and two.criteria_found and all(
+                    len(two.keys) > len(x.keys) for x in alone):
+                two.cells = combined
+                return two
+        if cells is not sheet.rows[i]:
+            m.cells = cells
         if m.has_id and m.criteria_found:
             return m
         if m.criteria_found and (best is None or m.criteria_found > best.criteria_found):
             best = m
     return best
+
+
+_MERGE_BUDGET = 200_000  # cells written while filling merged header ranges, at most
+
+
+def _merged_views(sheet: Sheet) -> tuple[list[list[Any]], dict[int, dict[int, Any]]]:
+    """The first rows with each merged range's value copied down its first column (so a
+    header merged over two rows counts in both), and, per row, the cells covered by a range
+    merged across columns that starts in that row: {column: the range's value}."""
+    limit = HEADER_SEARCH_ROWS + 1
+    rows = [list(r) for r in sheet.rows[:limit]]
+    wide: dict[int, dict[int, Any]] = {}
+    budget = _MERGE_BUDGET
+    for i0, j0, i1, j1 in sheet.merges:
+        if not (0 <= i0 < len(rows) and 0 <= j0 < len(rows[i0])) or budget <= 0:
+            continue
+        value = rows[i0][j0]
+        if is_blank(value):
+            continue
+        for i in range(i0 + 1, min(i1, len(rows) - 1) + 1):
+            if j0 < len(rows[i]) and is_blank(rows[i][j0]):
+                rows[i][j0] = value
+            budget -= 1
+        if j1 > j0:
+            covered = wide.setdefault(i0, {})
+            for j in range(j0, min(j1, len(rows[i0]) - 1) + 1):
+                covered[j] = value
+                budget -= 1
+    return rows, wide
+
+
+def _combine(top: list[Any], bottom: list[Any], wide: dict[int, Any],
+             matcher: ColumnMatcher) -> list[Any]:
+    """Two header rows as one. Under a cell merged across columns: "<upper> <lower>" (E1 /
+    Rating → "E1 Rating"), or the lower cell alone if only it names something (Ratings /
+    E1 → "E1"); else the lower cell, or the upper one where the lower is blank."""
+    out: list[Any] = []
+    for j in range(max(len(top), len(bottom))):
+        up = top[j] if j < len(top) else None
+        low = bottom[j] if j < len(bottom) else None
+        if j in wide:
+            over = wide[j]
+            if is_blank(low):  # the merged cell alone: it names its first column only
+                out.append(over if j == 0 or wide.get(j - 1) is not over else "")
+                continue
+            lower = cell_text(low).strip()
+            both = f"{cell_text(over).strip()} {lower}"
+            if matcher.match(both) is None and matcher.match(lower) is not None:
+                out.append(low)
+            else:
+                out.append(both)
+        else:
+            out.append(up if is_blank(low) else low)
+    return out
 
 
 def describe_key(key: str) -> str:
@@ -147,7 +226,8 @@ def describe_key(key: str) -> str:
 def read_table(sheet: Sheet, header: HeaderMatch, role: Role, display: str) -> Block:
     """Extract the applicants under `header`; report missing, clashing and unmatched columns."""
     block = Block(display, sheet.name, "table")
-    header_cells = sheet.rows[header.row_index]
+    block.cell_errors = sheet.has_errors
+    header_cells = header.cells if header.cells is not None else sheet.rows[header.row_index]
     header_row = sheet.row_number(header.row_index)
 
     def col_label(j: int) -> str:
@@ -227,7 +307,56 @@ def read_table(sheet: Sheet, header: HeaderMatch, role: Role, display: str) -> B
     data = [sheet.rows[i] for i in kept]
     for j, key in columns:
         block.values[key] = [r[j] if j < len(r) else None for r in data]
+    if sheet.has_formulas and kept:
+        def what(key: str) -> str:
+            return describe_key(key) if key.startswith(("rating:", "evidence:")) \
+                else role.field(key).label
+
+        block.warnings.extend(_formula_warnings(sheet, kept, columns, col_label, what,
+                                                display))
     return block
+
+
+def _formula_warnings(sheet: Sheet, kept: list[int], columns: list[tuple[int, str]],
+                      col_label: Callable[[int], str], what: Callable[[str], str],
+                      display: str) -> list[Problem]:
+    """One `formula-cell` warning per column read that holds formulas in applicants' rows."""
+    assert sheet.formula_rows is not None and sheet.formula_cols is not None
+    in_rows = np.isin(sheet.formula_rows, np.asarray(kept, dtype=np.int64))
+    rows, cols = sheet.formula_rows[in_rows], sheet.formula_cols[in_rows]
+    out = []
+    for j, key in columns:
+        at = [i for i in np.unique(rows[cols == j]).tolist()
+              if not isinstance(_cell(sheet, i, j), CellError)]  # reported as errors instead
+        if at:
+            out.append(formula_problem(
+                what(key), [_cell(sheet, i, j) for i in at], display, sheet.name,
+                [sheet.row_number(i) for i in at], col_label(j)))
+    return out
+
+
+def _cell(sheet: Sheet, i: int, j: int) -> Any:
+    row = sheet.rows[i]
+    return row[j] if j < len(row) else None
+
+
+def formula_problem(what: str, values: list[Any], display: str, sheet: str | None,
+                    rows: list[int], column: str) -> Problem:
+    """The warning for the formula cells of one column: located at the first, counted."""
+    n = len(values)
+    if n == 1:
+        message = (f"{what} holds a formula; the value it last calculated, as saved in the "
+                   "file, is used")
+    else:
+        message = (f"{what}: {n} cells (rows {rows[0]}–{rows[-1]}) hold formulas; the values "
+                   "they last calculated, as saved in the file, are used")
+    blank = sum(1 for v in values if is_blank(v))
+    if blank:
+        which = "it shows" if n == 1 else f"{blank} of them show"
+        message += (f"; {which} no value and read{'s' if n == 1 else ''} as blank (if a value "
+                    "is expected, open the file in Excel or LibreOffice and save it again so "
+                    "that the formulas are calculated)")
+    return Problem("formula-cell", message, display, sheet, rows[0], column, "warning")
 
 
 def _examples(f: Any) -> list[str]:
