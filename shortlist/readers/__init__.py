@@ -153,6 +153,9 @@ def read_file(path: Path, role: Role, limits: Limits = DEFAULT_LIMITS
         summary.layout = blocks[0].layout
         summary.sheet = blocks[0].sheet
         summary.applicants = sum(len(b) for b in blocks)
+        if len(sheets) > 1:  # say which sheet was read (a hidden decoy is not)
+            names = dict.fromkeys(b.sheet for b in blocks if b.sheet is not None)
+            summary.notes.append("read sheet " + ", ".join(repr(n) for n in names))
     return blocks, summary, problems
 
 

@@ -44,6 +44,7 @@ import html
 import io
 import mmap
 import posixpath
+import pyexpat
 import queue
 import re
 import stat
@@ -709,8 +710,24 @@ _BAD_C = re.compile(rb'<c(?! r=")[\s/>]')  # a cell tag not starting with r="…
 _PREFIXED_C = re.compile(rb":c[\s/>]")
 _SLOW_TAG = re.compile(rb"<(/?)(?:[\w.\-]+:)?(row|c)(?=[\s/>])(" + _TAIL + rb")>")
 _SLOW_TAG_START = re.compile(rb"<(?:[\w.\-]+:)?(?:row|c)(?=[\s/>])")
-_R_ATTR = re.compile(rb"(?:^|\s)r\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _CELL_REF = re.compile(rb"([A-Za-z]+)(\d+)")
+# Attributes as calamine's XML reader splits them: a name, '=', a quoted value; no space is
+# needed between attributes (`t="n"r="J20"` has an r attribute).
+_ATTR_TOKEN = re.compile(rb"""([^\s=<>"'/]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# A cell tag of the fast path ('<c r="…"') with a second r attribute (calamine uses the last).
+_C_MULTI_R = re.compile(
+    rb"""<c r="[^"]*"(?:[^>"']|"[^"]*"|'[^']*')*?(?<=[\s"'])r\s*=""")
+
+
+def _r_attribute(attrs: bytes, last: bool) -> bytes | None:
+    """The value of the first (or `last`) r attribute among a tag's attributes."""
+    found = None
+    for m in _ATTR_TOKEN.finditer(attrs):
+        if m.group(1) == b"r":
+            found = m.group(2) if m.group(2) is not None else m.group(3)
+            if not last:
+                break
+    return found
 _ROW_REF = re.compile(rb"[A-Za-z]*(\d+)")
 _T_S = re.compile(rb"""t\s*=\s*(?:"s"|'s')""")
 _S_REF = re.compile(
@@ -848,6 +865,49 @@ _V_ANY = re.compile(rb"<(?:[\w.\-]+:)?v\s*>([^<]{0,64})")  # a piece ends before
 _C_CLOSE = re.compile(rb"</(?:[\w.\-]+:)?c\s*>")
 
 
+def _xlsb_sheets(data: bytes) -> list[tuple[str, str]]:
+    """(relationship id, name) of each sheet in an xlsb workbook.bin (BrtBundleSh records:
+    state, tab id, then the id and the name as length-prefixed UTF-16 strings)."""
+    out: list[tuple[str, str]] = []
+    pos, n = 0, len(data)
+    while pos < n and len(out) < 100_000:
+        typ = ln = 0
+        for shift in (0, 7):
+            if pos >= n:
+                return out
+            b = data[pos]
+            pos += 1
+            typ |= (b & 0x7F) << shift
+            if not b & 0x80:
+                break
+        for shift in (0, 7, 14, 21):
+            if pos >= n:
+                return out
+            b = data[pos]
+            pos += 1
+            ln |= (b & 0x7F) << shift
+            if not b & 0x80:
+                break
+        body = data[pos : pos + ln]
+        pos += ln
+        if typ == 0x9C and len(body) >= 12:
+            strings = []
+            at = 8
+            for _ in range(2):
+                if at + 4 > len(body):
+                    break
+                cch = int.from_bytes(body[at : at + 4], "little")
+                at += 4
+                if cch == 0xFFFFFFFF or at + 2 * cch > len(body):
+                    strings.append("")
+                    continue
+                strings.append(body[at : at + 2 * cch].decode("utf-16-le", "replace"))
+                at += 2 * cch
+            if len(strings) == 2:
+                out.append((strings[0], strings[1]))
+    return out
+
+
 def _xml_text(raw: bytes) -> str:
     return html.unescape(raw.decode("utf-8", "replace")).strip()
 
@@ -955,6 +1015,24 @@ _ROW_START = re.compile(rb"<table:table-row(?=[\s/>])(" + _TAIL + rb")>")
 _ROW_END = re.compile(rb"</table:table-row\s*>")
 _CELL_AT = re.compile(rb"<table:(?:covered-)?table-cell(?=[\s/>])(" + _TAIL + rb")>")
 _CELL_END = re.compile(rb"</table:(?:covered-)?table-cell\s*>")
+_HIDING = re.compile(rb"<!--|<!\[CDATA\[|<\?")
+_ATTR_LT = re.compile(rb"""=\s*(?:"[^"<]*(?:<|\Z)|'[^'<]*(?:<|\Z))""")
+_MAX_DEPTH = 1000
+
+
+def _hides_markup(piece: bytes, first: bool) -> bool:
+    """Whether `piece` holds what could hide tags from a regular-expression scan: a comment,
+    a CDATA section, a processing instruction (other than the XML declaration), or an
+    attribute value with a '<' in it (or running on past the piece, which ends before a '<').
+    Text such as `x="y` before a tag also matches: that only costs a well-formedness pass."""
+    start = 0
+    if first:
+        declaration = piece.find(b"<?xml")
+        if 0 <= declaration <= 3:
+            start = declaration + 5
+    return _HIDING.search(piece, start) is not None or _ATTR_LT.search(piece) is not None
+
+
 _ODS_FORMULA = re.compile(rb"(?:^|\s)table:formula\s*=")
 _ODS_ERROR = re.compile(rb"""(?:^|\s)calcext:value-type\s*=\s*(?:"error"|'error')""")
 _ODS_EMPTY_STRING = re.compile(rb"""(?:^|\s)office:string-value\s*=\s*(?:""|'')""")
@@ -1546,6 +1624,15 @@ class _Inspector:
                         sheet_rid = idm.group(1).decode("utf-8", "replace") if idm else None
                     if sheet_rid is not None and sheet_rid in targets:
                         sheets.setdefault(targets[sheet_rid][1], shown)
+        elif wb_part.endswith(".bin") and (info := first(wb_part)) is not None \
+                and info.file_size <= _SMALL_PART_CAP:
+            try:
+                wb_bin = _read_capped(zf, info, _SMALL_PART_CAP)
+            except _READ_ERRORS:
+                wb_bin = b""  # calamine reports it
+            for sheet_rid, shown in _xlsb_sheets(wb_bin):
+                if sheet_rid in targets:
+                    sheets.setdefault(targets[sheet_rid][1], shown)
         for typ, part in targets.values():
             if typ in ("worksheet", "dialogsheet", "macrosheet"):
                 sheets.setdefault(part, None)
@@ -1737,7 +1824,8 @@ class _Inspector:
             if fast:
                 # Usable only if every cell tag starts exactly '<c r="' (no prefix, no other
                 # first attribute, no r-less cells).
-                if _BAD_C.search(piece) is not None or _PREFIXED_C.search(piece) is not None:
+                if _BAD_C.search(piece) is not None or _PREFIXED_C.search(piece) is not None \
+                        or _C_MULTI_R.search(piece) is not None:
                     return None
                 if sst.count:
                     cells += piece.count(b'<c r="')
@@ -1763,10 +1851,11 @@ class _Inspector:
                     continue
                 opened += 1
                 closed = attrs.endswith(b"/")
-                m = _R_ATTR.search(attrs) if b"r" in attrs else None
+                # calamine takes a cell's last r= attribute and a row's first
+                ref = _r_attribute(attrs, last=name == b"c") if b"r" in attrs else None
                 if name == b"c":
                     cells += 1
-                    if m is None:
+                    if ref is None:
                         col_idx += 1
                         if not closed:
                             row_last = col_idx
@@ -1775,7 +1864,6 @@ class _Inspector:
                                 break
                             marker.slow_cell(piece, tag.end(), attrs, row_idx, col_idx - 1)
                         continue
-                    ref = m.group(1) if m.group(1) is not None else m.group(2)
                     cm = _CELL_REF.fullmatch(ref)
                     if cm is None:
                         col_idx += 1  # calamine stops on a malformed reference
@@ -1793,8 +1881,7 @@ class _Inspector:
                     broken = True
                     break
                 row_last = 0
-                if m is not None:
-                    ref = m.group(1) if m.group(1) is not None else m.group(2)
+                if ref is not None:
                     rm = _ROW_REF.fullmatch(ref)
                     if rm:
                         row_idx = int(rm.group(1)) - 1
@@ -1948,12 +2035,52 @@ class _Inspector:
     def scan_ods_content(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         if not self.check_prolog(zf, info, None):
             return
+        scan = _OdsScan(self, info)
         try:
-            _OdsScan(self, info).run(_pieces(_part_chunks(zf, info), 2 * _CHUNK))
+            scan.run(_pieces(_part_chunks(zf, info), 2 * _CHUNK))
+            if scan.hidden_markup:
+                self.check_well_formed(zf, info)
         except _READ_ERRORS as exc:
             self.read_part_error(info, exc)
         except _Stop:
             pass
+
+    def check_well_formed(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+        """Parse a part with expat (no DTD: refused already) and refuse it unless it is
+        well-formed and nested at most `_MAX_DEPTH` deep.
+
+        Only run on parts whose comments, CDATA sections, processing instructions or '<' in
+        attribute values could hide tags from the regular expressions of the scan; honest
+        spreadsheets have none, so this slower pass is rare.
+        """
+        parser = pyexpat.ParserCreate("UTF-8")  # the chunks are UTF-8 whatever is declared
+        depth = 0
+
+        def start(_name: str, _attrs: object) -> None:
+            nonlocal depth
+            depth += 1
+            if depth > _MAX_DEPTH:
+                raise _Broken(CORRUPT_FILE, f"part {info.filename} nests elements more than "
+                              f"{_fmt(_MAX_DEPTH)} deep; refused")
+
+        def end(_name: str) -> None:
+            nonlocal depth
+            depth -= 1
+
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        try:
+            for chunk in _part_chunks(zf, info):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except _Broken as exc:
+            self.add(exc.kind, exc.message)
+            raise _Stop from None
+        except pyexpat.ExpatError as exc:
+            self.add(CORRUPT_FILE, f"part {info.filename} is not well-formed XML "
+                     f"({pyexpat.ErrorString(exc.code)} at line {exc.lineno}, column "
+                     f"{exc.offset}); the file is damaged")
+            raise _Stop from None
 
     # -- OLE ---------------------------------------------------------------------------------
 
@@ -2147,6 +2274,10 @@ class _OdsScan:
         self.col_pos = 0
         self.row_width = 0
         self.marks = CellMarks(self.lim.max_cells)
+        self.open_table: str | None = None  # a named table whose end tag is still to come
+        # Comments, CDATA, processing instructions or '<' in an attribute value: markup the
+        # regular expressions here could be fooled by (see `_hides_markup`).
+        self.hidden_markup = False
         # Error, formula and merged cells of the open row: (kind, column, repeat, detail).
         self.row_marks: list[tuple[str, int, int, str | tuple[int, int]]] = []
         self.refused = False  # a problem was reported for the open table
@@ -2173,7 +2304,11 @@ class _OdsScan:
 
     def run(self, pieces: Iterator[bytes]) -> None:
         runs = _LongRuns(self.lim.max_cell_chars)
+        first = True
         for piece in pieces:
+            if not self.hidden_markup:
+                self.hidden_markup = _hides_markup(piece, first)
+            first = False
             if runs.check(piece):
                 chars = (runs.found or (0, 0, 0))[0]
                 self.owner.add(CELL_TOO_LARGE, f"a cell holds a text run of {_fmt(chars)} "
@@ -2189,10 +2324,20 @@ class _OdsScan:
                 pos = end
                 if attrs is None:
                     self.end_table()
+                    self.open_table = None
                 elif not attrs.rstrip().endswith(b"/"):
                     self.start_table(attrs)
+                    if _TABLE_NAME.search(attrs):
+                        self.open_table = self.table
             self.region(piece, pos, len(piece))
         self.end_table()
+        if self.open_table is not None:
+            # calamine reads a named table until its end tag and never stops at the end of
+            # the document: without this check such a file makes it loop for ever.
+            self.owner.add(CORRUPT_FILE, "content.xml ends inside this table (its end tag is "
+                           "missing or damaged); the file is damaged or was not completely "
+                           "saved", sheet=self.open_table)
+            raise _Stop
 
     def start_table(self, attrs: bytes) -> None:
         self.end_table()

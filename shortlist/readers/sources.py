@@ -7,6 +7,7 @@ import io
 import os
 import sys
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,25 +107,30 @@ def _native_stderr_held() -> Iterator[None]:
     A panic in calamine's Rust code is caught (see `_READER_FAILURES`) and reported as an
     unreadable file, but Rust's panic hook has already printed "thread panicked at …" and
     perhaps a backtrace to stderr, which would read as a crash. That report is dropped;
-    anything else written meanwhile is passed on.
+    anything else written meanwhile is passed on. (Should the process abort outright, what
+    it wrote here is lost with it; the exit status still says so.) One thread at a time.
     """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
+    with _STDERR_LOCK:
         try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):
             yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            held.seek(0)
-            text = held.read(1 << 20)
-            if text and b"panicked at" not in text:
-                os.write(2, text)
+            return
+        with tempfile.TemporaryFile() as held:
+            os.dup2(held.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                held.seek(0)
+                text = held.read(1 << 20)
+                if text and b"panicked at" not in text:
+                    os.write(2, text)
+
+
+_STDERR_LOCK = threading.RLock()
 
 
 def _calamine_sheets(path: Path, display: str,

@@ -36,7 +36,7 @@ from ..conftest import CRITERIA, passing, table_header, table_rows, write_role
 from .sheets import Err, F, SheetSpec, write_book, xls_bytes
 
 EXAMPLES = int(os.environ.get("SHORTLIST_FUZZ_EXAMPLES", "40"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=False, database=None,
+FUZZ = settings(max_examples=EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
 TIMEOUT = 60  # seconds for one file (a real read takes milliseconds)
@@ -124,11 +124,11 @@ class Worker:
             line = self.lines.get(timeout=TIMEOUT)
         except queue.Empty:
             err = self.stop()
-            pytest.fail(f"reading {path.name} did not finish in {TIMEOUT} s (a hang)\n{err}")
+            pytest.fail(f"reading {path} did not finish in {TIMEOUT} s (a hang)\n{err}")
         if line is None:
             code = self.proc.wait(timeout=10) if self.proc else None
             err = self.stop()
-            pytest.fail(f"the reader process died on {path.name} (exit {code}): {err}")
+            pytest.fail(f"the reader process died on {path} (exit {code}): {err}")
         return json.loads(line)  # type: ignore[no-any-return]
 
 
