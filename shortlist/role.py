@@ -36,6 +36,19 @@ def normalise_value(value: str) -> str:
     return _SPACE.sub("", value).casefold()
 
 
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def normalise_rating(value: str) -> str:
+    """A rating as compared: like `normalise_value`, with a number written in any plain
+    decimal form ("3", "03", "3.0", "3.00", "+3") reduced to one spelling, so that every
+    way of typing a point value finds it."""
+    key = normalise_value(value)
+    if _NUMBER.fullmatch(key):
+        return normalise_value(format_points(float(key)))
+    return key
+
+
 def normalise_header(value: str) -> str:
     """A column header or label as compared: case, spaces and punctuation ignored."""
     return _NOT_ALNUM.sub("", value).casefold()
@@ -60,18 +73,16 @@ class Scale:
     def lookup(self) -> dict[str, int]:
         """Every accepted spelling (normalised) → level index.
 
-        Labels win over aliases, and both over point values, so a scale whose labels are digits
-        ("1".."5") is read by label.
+        Keys are `normalise_rating` spellings. Labels win over aliases, and both over point
+        values, so a scale whose labels are digits ("1".."5") is read by label.
         """
         table: dict[str, int] = {}
         for i, p in enumerate(self.points):
-            table[normalise_value(format_points(p))] = i
-            if float(p).is_integer():
-                table[normalise_value(f"{p:.1f}")] = i
+            table[normalise_rating(format_points(p))] = i
         for alias, label in self.aliases.items():
-            table[normalise_value(alias)] = self.levels.index(label)
+            table[normalise_rating(alias)] = self.levels.index(label)
         for i, label in enumerate(self.levels):
-            table[normalise_value(label)] = i
+            table[normalise_rating(label)] = i
         return table
 
     def accepted(self) -> str:
@@ -347,15 +358,18 @@ def _build_role(data: dict[str, Any], out: _Collector, file: str, sha: str) -> R
     word_limit = _take(sl, "word_limit", int, out, "[shortlist]", default=None)
     if word_limit is not None and word_limit < 1:
         out.add(f"is {word_limit}; expected a positive whole number", "[shortlist]", "word_limit")
+        word_limit = None  # reported once here, not again on every criterion that inherits it
     tie_break = _take(sl, "tie_break", list, out, "[shortlist]", default=["desirable"])
 
-    scales = _build_scales(_take(data, "scales", dict, out, "[scales]", default={}), out)
+    raw_scales = _take(data, "scales", dict, out, "[scales]", default={})
+    scales = _build_scales(raw_scales, out)
+    broken_scales = set(raw_scales) - set(scales)  # defined, but with problems reported above
     fields = _build_fields(_take(data, "fields", list, out, "[[fields]]", default=[]), out)
     criteria = _build_criteria(
         _take(data, "criteria", list, out, "[[criteria]]", required=True, default=[],
               expected="at least one [[criteria]] table"),
-        scales, fields, word_limit, out)
-    if not criteria and "criteria" in data:
+        scales, broken_scales, fields, word_limit, out)
+    if data.get("criteria") == []:
         out.add("no criteria: expected at least one [[criteria]] table", "[[criteria]]")
     if criteria and not any(c.weight > 0 for c in criteria):
         out.add("every criterion has weight 0, so no score could be computed; "
@@ -393,7 +407,7 @@ def _build_scales(raw: dict[str, Any], out: _Collector) -> dict[str, Scale]:
             out.add(f"is {levels!r}; expected at least two non-empty labels, lowest first",
                     where, "levels")
             continue
-        keys = [normalise_value(v) for v in levels]
+        keys = [normalise_rating(v) for v in levels]
         if len(set(keys)) != len(keys):
             out.add("has labels that differ only in case or spacing; expected distinct labels",
                     where, "levels")
@@ -411,7 +425,7 @@ def _build_scales(raw: dict[str, Any], out: _Collector) -> dict[str, Scale]:
             if target not in levels:
                 out.add(f"maps {alias!r} to {target!r}; expected one of the levels "
                         f"{', '.join(levels)}", where, "aliases")
-            elif normalise_value(alias) in keys and normalise_value(alias) != normalise_value(
+            elif normalise_rating(alias) in keys and normalise_rating(alias) != normalise_rating(
                     target):
                 out.add(f"maps {alias!r} to {target!r}, but {alias!r} is itself a level",
                         where, "aliases")
@@ -470,8 +484,9 @@ def _build_fields(raw: list[Any], out: _Collector) -> list[Field]:
     return list(fields.values())
 
 
-def _build_criteria(raw: list[Any], scales: Mapping[str, Scale], fields: list[Field],
-                    default_limit: int | None, out: _Collector) -> list[Criterion]:
+def _build_criteria(raw: list[Any], scales: Mapping[str, Scale], broken_scales: set[str],
+                    fields: list[Field], default_limit: int | None,
+                    out: _Collector) -> list[Criterion]:
     criteria: list[Criterion] = []
     seen: set[str] = set()
     field_names = {f.name: f for f in fields}
@@ -502,7 +517,7 @@ def _build_criteria(raw: list[Any], scales: Mapping[str, Scale], fields: list[Fi
         scale_name = _take(table, "scale", str, out, where, required=True, default="",
                            expected="the name of a scale")
         scale = scales.get(scale_name)
-        if scale_name and scale is None:
+        if scale_name and scale is None and scale_name not in broken_scales:
             out.add(f"is {scale_name!r}; expected one of the scales: {', '.join(scales)}",
                     where, "scale")
         pass_level = _take(table, "pass", str, out, where, default=None,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from shortlist.errors import RoleError, RoleNotFound, RoleProblem
+from shortlist.readers.cells import rating_key
 from shortlist.role import YES_NO, Role, find_role, load_role
 
 from .conftest import ROLES_DIR, criterion, role_data, write_role
@@ -96,9 +97,19 @@ def test_scale_lookup_accepts_labels_aliases_and_points(role: Role) -> None:
     lookup = grade.lookup()
     assert lookup["excellent"] == 3
     assert lookup["ok"] == 1, "alias"
-    assert lookup["5"] == 3 and lookup["5.0"] == 3, "point values"
+    assert lookup["5"] == 3, "point values"
     assert lookup["3"] == 2
     assert "2" not in lookup, "2 is not a point value of this scale"
+
+
+@pytest.mark.parametrize("typed", ["5", "5.0", "5.00", "05", "+5", " 5 ", 5, 5.0])
+def test_a_point_value_is_found_however_it_is_typed(role: Role, typed: object) -> None:
+    assert role.criterion("E2").scale.lookup()[rating_key(typed)] == 3
+
+
+@pytest.mark.parametrize("typed", ["2", "5.5", "nan", "inf", "5e0x", "5..0"])
+def test_other_numbers_are_not_point_values(role: Role, typed: str) -> None:
+    assert rating_key(typed) not in role.criterion("E2").scale.lookup()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,3 +415,22 @@ def test_applies_if_on_guaranteed_interview_is_refused(tmp_path: Path) -> None:
     change = set_in("D2", "applies_if", {"field": "guaranteed_interview", "in": ["Yes"]})
     p = only(problems_of(tmp_path, change))
     assert (p.criterion, p.field) == ("criterion D2", "applies_if")
+
+
+def test_a_bad_default_word_limit_is_reported_once(tmp_path: Path) -> None:
+    p = only(problems_of(tmp_path, lambda d: d["shortlist"].update(word_limit=-3)))
+    assert (p.criterion, p.field) == ("[shortlist]", "word_limit")
+
+
+def test_criteria_that_are_all_invalid_are_not_also_reported_as_missing(tmp_path: Path) -> None:
+    def change(data: dict[str, Any]) -> None:
+        for c in data["criteria"]:
+            c["weight"] = -1
+    problems = problems_of(tmp_path, change)
+    assert {p.field for p in problems} == {"weight"}
+    assert len(problems) == len(role_data()["criteria"])
+
+
+def test_a_scale_with_problems_is_not_also_called_unknown(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, scale_change("grade", "points", [0, 1]))
+    assert [(p.criterion, p.field) for p in problems] == [("scale 'grade'", "points")]

@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from typing import Any
 
-from ..role import normalise_value
+from ..role import normalise_rating
 from .guard import ERROR_MEANINGS
 
 
@@ -80,10 +80,11 @@ def is_blank(value: Any) -> bool:
 
 
 def rating_key(value: Any) -> str:
-    """A rating cell as the key looked up in a scale (case and white space ignored)."""
+    """A rating cell as the key looked up in a scale (case and white space ignored, point
+    values in any decimal spelling)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return normalise_value(cell_text(value))
+    return normalise_rating(cell_text(value))
 
 
 def column_letter(index: int) -> str:
