@@ -137,10 +137,10 @@ def _secou_item(heading: str, step_up_heading: str, bullet: str) -> SeedItem:
         assert heading.endswith(f"Level {m.group(2)}"), (heading, bullet)
         return SeedItem(heading, m.group(1).strip(), kind="essential", level=m.group(2))
     if heading in ("Why me?", "Why now?"):
-        # Sub-headings of the step-up heading, which ends "…Criteria for Officers applying
-        # for promotion."; the section is "<heading up to 'Criteria'> – Why me?".
+        # Sub-headings of the step-up heading "…Criteria for Officers applying for
+        # promotion."; the section is "<that heading> – Why me?".
         assert step_up_heading, f"{heading!r} before the step-up heading"
-        parent = step_up_heading[: step_up_heading.index("Criteria") + len("Criteria")]
+        parent = step_up_heading.rstrip(".")
         return SeedItem(f"{parent} – {heading}", bullet, kind="essential", step_up=True)
     if heading in ("Essential role based training", "Additional Information"):
         return SeedItem(heading, bullet, kind="essential", gate=True)
