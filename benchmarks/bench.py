@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark `shortlist rank` at national-campaign scale (issue 5).
+"""Benchmark `shortlist rank` at national-campaign scale.
 
 Generates seeded synthetic workbooks (cached under benchmarks/data/), then times, each in its
 own process so that peak RSS is clean:
@@ -14,7 +14,7 @@ own process so that peak RSS is clean:
 - for a folder of one-applicant form workbooks: our read against an openpyxl (read-only) loop.
 
 Prints Markdown tables: medians of --repeat runs, ratios, peak RSS, and PASS/FAIL for each
-target of issue 5. Run from anywhere with the project's interpreter:
+speed and memory target. Run from anywhere with the project's interpreter:
 
     .venv/bin/python benchmarks/bench.py                 # 2,000, 20,000 and 50,000 + forms
     .venv/bin/python benchmarks/bench.py --size 20000    # one size only
@@ -46,10 +46,10 @@ DATA = HERE / "data"
 OUT = HERE / "out"
 GENERATOR_VERSION = 1  # bump when the generated data changes, so caches are rebuilt
 DEFAULT_SEED = 5
-TARGET_SIZE = 20_000  # the size the issue's targets are stated for
+TARGET_SIZE = 20_000  # the size the speed and memory targets are stated for
 BIG_SIZE = 50_000
 
-# Targets of issue 5: (key, description, limit, "min" = measured >= limit, "max" = <= limit).
+# Targets: (key, description, limit, "min" = measured >= limit, "max" = <= limit).
 TARGETS = (
     ("speedup", "end to end vs naive baseline at 20,000 (baseline / ours)", 6.0, "min"),
     ("vs_floor", "end to end vs floor at 20,000 (ours / floor)", 2.0, "max"),
