@@ -23,8 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .errors import OutputError
-from .output import write_atomic
+from .output import check_target, write_atomic, write_files
 from .paths import display_path
 
 #: Sidecar suffix added to a CSV output's name: `ranking.csv` → `ranking.csv.run.json`.
@@ -63,27 +62,25 @@ def write_with_record(path: Path, write: Callable[[BinaryIO], None], record: Map
                       *, sidecar: bool, force: bool = False,
                       inputs: Iterable[Path] = ()) -> list[Path]:
     """Write an output atomically and, with `sidecar`, its run record beside it (with the
-    output's SHA-256). Both targets are checked before either is written, so a refusal
-    (an existing file without `force`, an input) leaves nothing half done. Returns the
-    files written."""
+    output's SHA-256). Both targets are checked before either is written, and both are
+    written in full before either is renamed into place, so a refusal (an existing file
+    without `force`, an input, a file open in another program) or a failed write leaves
+    nothing half done. Returns the files written."""
     inputs = list(inputs)
     if not sidecar:
         write_atomic(path, write, force=force, inputs=inputs)
         return [path]
     side = sidecar_path(path)
-    for target in (path, side):
-        if target.resolve() in {p.resolve() for p in inputs}:
-            raise OutputError(f"output {target} is one of the inputs; choose another file name")
-        if target.exists() and not force:
-            raise OutputError(f"output {target} already exists; use --force to replace it")
+    for target in (path, side):  # refuse before the output is made, not after
+        check_target(target, force=force, inputs=inputs)
     buf = io.BytesIO()
     write(buf)
     data = buf.getvalue()
     full = {**record, "output": {"file": display_path(path),
                                  "sha256": hashlib.sha256(data).hexdigest()}}
     text = json.dumps(full, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
-    write_atomic(path, _bytes_writer(data), force=force, inputs=inputs)
-    write_atomic(side, _bytes_writer(text.encode("utf-8")), force=True, inputs=inputs)
+    write_files([(path, _bytes_writer(data)), (side, _bytes_writer(text.encode("utf-8")))],
+                force=force, inputs=inputs)
     return [path, side]
 
 

@@ -4,16 +4,22 @@ applicants' order independent of the order the inputs are given in."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import openpyxl
 import pytest
 from typer.testing import CliRunner, Result
 
+from shortlist.audit import sidecar_path
 from shortlist.cli import app
+from shortlist.errors import OutputError
+from shortlist.output import write_atomic, write_files
 from shortlist.role import load_role
 from shortlist.sift import run_sift
 
@@ -179,3 +185,86 @@ def test_run_record_is_the_json_without_applicants(work: Path) -> None:
                           "summary", "applicants"]
     data.pop("applicants")
     assert sift.run_record() == data
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing outputs safely: permissions, files open elsewhere, failed writes
+
+
+@pytest.fixture
+def umask_027() -> Any:
+    old = os.umask(0o027)
+    yield
+    os.umask(old)
+
+
+def test_a_new_output_has_the_usual_permissions(work: Path, umask_027: None) -> None:
+    assert invoke("rank", "test-ds", *INPUTS, "-o", "out.xlsx").exit_code == 0
+    assert invoke("rank", "test-ds", *INPUTS, "-o", "out.csv").exit_code == 0
+    for name in ("out.xlsx", "out.csv", "out.csv.run.json"):
+        assert stat.S_IMODE((work / name).stat().st_mode) == 0o640, name
+
+
+def test_a_replaced_output_keeps_its_permissions(work: Path) -> None:
+    out = work / "out.json"
+    out.write_text("old", encoding="utf-8")
+    out.chmod(0o664)
+    assert invoke("rank", "test-ds", *INPUTS, "-o", "out.json", "--force").exit_code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o664
+    assert json.loads(out.read_text(encoding="utf-8"))["summary"]["applicants"] == 12
+
+
+@pytest.mark.parametrize(("lock", "program"), [
+    (".~lock.out.xlsx#", "LibreOffice"), ("~$out.xlsx", "Excel")])
+def test_an_output_open_in_an_office_program_is_not_replaced(
+        work: Path, lock: str, program: str) -> None:
+    out = work / "out.xlsx"
+    out.write_bytes(b"the panel's copy")
+    (work / lock).write_text(",Ann Smith,pc,01.12.2026 09:00,", encoding="utf-8")
+    result = invoke("rank", "test-ds", *INPUTS, "-o", "out.xlsx", "--force")
+    assert result.exit_code == 1
+    assert (f"Error: output out.xlsx is open in {program} (lock file {lock}); close it and "
+            "try again") in result.stderr
+    assert out.read_bytes() == b"the panel's copy"
+    assert not list(work.glob(".out.xlsx.*")), "no temporary file is left behind"
+
+
+def test_a_lock_file_beside_a_missing_output_does_not_matter(work: Path) -> None:
+    (work / ".~lock.out.xlsx#").write_text("stale", encoding="utf-8")
+    assert invoke("rank", "test-ds", *INPUTS, "-o", "out.xlsx").exit_code == 0
+
+
+def test_a_failed_write_leaves_the_old_output_and_no_temporary_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.xlsx"
+    out.write_bytes(b"old")
+
+    def breaks(fh: BinaryIO) -> None:
+        fh.write(b"half a workbook")
+        raise RuntimeError("the writer failed")
+
+    with pytest.raises(RuntimeError, match="the writer failed"):
+        write_atomic(out, breaks, force=True)
+    with pytest.raises(OutputError, match=r"cannot write .*out\.xlsx: No space left on device"):
+        write_atomic(out, _disk_full, force=True)
+    assert out.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.xlsx"]
+
+
+def test_a_failed_run_record_leaves_neither_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    out.write_bytes(b"old csv")
+    sidecar_path(out).write_bytes(b"old record")
+    with pytest.raises(RuntimeError):
+        write_files([(out, lambda fh: fh.write(b"new csv")), (sidecar_path(out), _fails)],
+                    force=True)
+    assert out.read_bytes() == b"old csv" and sidecar_path(out).read_bytes() == b"old record"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "out.csv.run.json"]
+
+
+def _disk_full(fh: BinaryIO) -> None:
+    fh.write(b"part")
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _fails(fh: BinaryIO) -> None:
+    raise RuntimeError("the record could not be made")
