@@ -23,6 +23,7 @@ rest still run. An output's folder is made if missing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -299,8 +300,11 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
 # Running
 
 
-def run_campaign(c: Campaign, *, force: bool = False) -> CampaignResult:
-    """Run one campaign and write its output; its failure is recorded, never raised."""
+def run_campaign(c: Campaign, *, force: bool = False,
+                 protect: Sequence[Path] = ()) -> CampaignResult:
+    """Run one campaign and write its output; its failure is recorded, never raised. The
+    output is never written over one of the campaign's own inputs or role file, nor over
+    one of `protect` (say, the plan and every other campaign's files)."""
     result = CampaignResult(c)
     try:
         role = load_role(c.role_path) if c.role_path is not None else find_role(c.role)
@@ -312,7 +316,7 @@ def run_campaign(c: Campaign, *, force: bool = False) -> CampaignResult:
             files, _ = expand_inputs(c.inputs)
             c.output.parent.mkdir(parents=True, exist_ok=True)
             result.files = write_output(sift, c.output, _format_of(c), force=force,
-                                        inputs=files)
+                                        inputs=[*files, *protect])
         result.summary = sift.summary()
         result.record = sift.run_record()
     except RoleError as exc:
@@ -325,17 +329,32 @@ def run_campaign(c: Campaign, *, force: bool = False) -> CampaignResult:
     return result
 
 
+def plan_files(plan: Plan) -> list[Path]:
+    """The files a plan reads: the plan itself and every campaign's role file and inputs
+    (as far as they can be found; a campaign whose files cannot be found fails on its own)."""
+    files = [Path(plan.path)]
+    for c in plan.campaigns:
+        with contextlib.suppress(ShortlistError):
+            files.append(c.role_path if c.role_path is not None else Path(find_role(c.role).path))
+        for i in c.inputs:
+            with contextlib.suppress(ShortlistError):
+                files += expand_inputs([i])[0]
+    return files
+
+
 def run_batch(plan: Plan | str | os.PathLike[str], *, force: bool = False,
               progress: Callable[[int, Campaign], None] | None = None) -> BatchResult:
     """Run every campaign of `plan` (a `Plan` or a plan file: `PlanError` if it is invalid),
-    continuing past any that fails. `progress(k, campaign)` is called before each."""
+    continuing past any that fails. `progress(k, campaign)` is called before each. No
+    campaign's output is written over the plan or any campaign's role file or inputs."""
     if not isinstance(plan, Plan):
         plan = load_plan(plan)
+    protect = plan_files(plan)
     results = []
     for k, c in enumerate(plan.campaigns, 1):
         if progress is not None:
             progress(k, c)
-        results.append(run_campaign(c, force=force))
+        results.append(run_campaign(c, force=force, protect=protect))
     return BatchResult(plan, results, force)
 
 

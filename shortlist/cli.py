@@ -357,7 +357,8 @@ def template(
     if inputs or everyone or names or assessor:
         fail("INPUT, --all, --names and --assessor are for --layout marking", 2)
     try:
-        write_atomic(output, lambda fh: write_template(r, fh, layout.value), force=force)
+        write_atomic(output, lambda fh: write_template(r, fh, layout.value), force=force,
+                     inputs=[Path(r.path)] if r.path else [])
     except ShortlistError as exc:
         fail(str(exc))
     typer.echo(f"Wrote {output} ({layout.value} template for {r.id}, "
@@ -375,7 +376,7 @@ def _marking_template(r: Role, output: Path, inputs: list[Path], *, everyone: bo
     try:
         write_atomic(output, lambda fh: listed.append(write_marking_sheet(
             sift, fh, everyone=everyone, names=names, assessor=assessor)),
-            force=force, inputs=files)
+            force=force, inputs=[*files, *sift.files_read])
     except ShortlistError as exc:
         fail(str(exc))
     who = "valid applicants" if everyone else \

@@ -31,10 +31,11 @@ def write_output(sift: Sift, path: str | os.PathLike[str], fmt: str | None = Non
                  force: bool = False, inputs: Iterable[str | os.PathLike[str]] = ()
                  ) -> list[Path]:
     """Write `sift` to `path` as `fmt` (default: by suffix), atomically; a CSV gets its run
-    record beside it as `<path>.run.json`. Never writes over one of `inputs`, nor over an
-    existing file without `force`. Returns the files written."""
+    record beside it as `<path>.run.json`. Never writes over a file the sift read (its role
+    file, applications and marking sheets) or one of `inputs`, whatever `force` says; nor
+    over an existing file without `force`. Returns the files written."""
     fmt = output_format(path, fmt)
     writer = FORMATS[fmt]
     return write_with_record(Path(path), lambda fh: writer(sift, fh), sift.run_record(),
                              sidecar=fmt in SIDECAR_FORMATS, force=force,
-                             inputs=[Path(p) for p in inputs])
+                             inputs=[*sift.files_read, *(Path(p) for p in inputs)])

@@ -42,6 +42,9 @@ class Sift:
     panel: PanelMarks | None = None
     #: Things an output had to change to write the data (e.g. text cut to fit a cell).
     notes: list[str] = field(default_factory=list)
+    #: Every file the sift read (role, applications, marking sheets), as absolute paths: the
+    #: files an output must never be written over (names in `apps` may be anonymised).
+    files_read: tuple[Path, ...] = ()
     created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     _columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -322,9 +325,15 @@ def sift_applications(apps: Applications, *, top: int | None = None,
     # Outputs read what the Sift holds: decisions are made above, on the applications as
     # read; what outputs may show (never monitoring values; with `anonymise`, no names or
     # personal fields) is settled here, once, for every output.
+    read = [role.path, *(i.file for i in apps.inputs)]
+    if panel is not None:
+        read += [s.file for s in panel.sheets]
+        if panel.agreed_sheet is not None:
+            read.append(panel.agreed_sheet.file)
+    files_read = tuple(Path(p).absolute() for p in read if p)
     apps = redact_monitoring(apps)
     if anonymise:
         apps = anonymise_applications(apps)
         ranked = withhold_scheme_reasons(ranked, options.top)
     return Sift(role, apps, scored, ranked, options, anonymise, skip_unreadable,
-                include_evidence, panel=panel)
+                include_evidence, panel=panel, files_read=files_read)

@@ -247,3 +247,49 @@ inputs = "../data/a.csv"
     assert only.role_id == "test-ds" and only.files == [] and only.summary is not None
     assert only.summary["applicants"] == 3
     assert result.to_dict()["campaigns"][0]["output"] is None
+
+
+def test_no_campaign_writes_over_the_plan_or_any_campaign_s_files(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / "data" / "b.csv").write_bytes((project / "data" / "a.csv").read_bytes())
+    plan = write_plan(project, """
+[[campaigns]]
+name = "over the plan"
+role = "../roles/test-ds.toml"
+inputs = ["../data/a.csv"]
+output = "plan.toml"
+format = "json"
+
+[[campaigns]]
+name = "over its role"
+role = "test-ds"
+inputs = ["../data/a.csv"]
+output = "../roles/test-ds.toml"
+format = "json"
+
+[[campaigns]]
+name = "over its input"
+role = "../roles/test-ds.toml"
+inputs = ["../data"]
+output = "../data/a.csv"
+
+[[campaigns]]
+name = "over another campaign's input"
+role = "../roles/test-ds.toml"
+inputs = ["../data/a.csv"]
+output = "../data/b.csv"
+
+[[campaigns]]
+name = "b"
+role = "../roles/test-ds.toml"
+inputs = ["../data/b.csv"]
+""")
+    monkeypatch.chdir(project)
+    files = [plan, project / "roles" / "test-ds.toml", project / "data" / "a.csv",
+             project / "data" / "b.csv"]
+    before = {p: p.read_bytes() for p in files}
+    result = run_batch(plan, force=True)
+    assert [r.ok for r in result.results] == [False, False, False, False, True]
+    for r in result.failed:
+        assert r.error is not None and "is one of the inputs" in r.error, r.error
+    assert {p: p.read_bytes() for p in files} == before

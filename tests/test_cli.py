@@ -17,6 +17,7 @@ import typer
 from typer.testing import CliRunner, Result
 
 from shortlist.cli import app
+from shortlist.role import load_role
 
 from .conftest import (
     REPO,
@@ -288,6 +289,52 @@ def test_output_that_is_an_input_is_refused(workdir: Path, target: str) -> None:
     assert result.exit_code == 1
     assert "is one of the inputs" in result.stderr
     assert {p: p.read_bytes() for p in before} == before
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx", "table"])
+def test_output_never_replaces_the_role_file(workdir: Path, fmt: str) -> None:
+    role_file = workdir / "roles" / "test-ds.toml"
+    before = role_file.read_bytes()
+    for role in ("test-ds", "roles/test-ds.toml"):
+        result = invoke("rank", role, "a.csv", "-o", "roles/test-ds.toml", "--format", fmt,
+                        "--force")
+        assert result.exit_code == 1, result.output
+        assert "Error: output roles/test-ds.toml is one of the inputs" in result.stderr
+        assert role_file.read_bytes() == before
+    assert sorted(p.name for p in (workdir / "roles").iterdir()) == ["test-ds.toml"]
+
+
+def test_csv_run_record_never_replaces_an_input(workdir: Path) -> None:
+    # A role file whose name is what the CSV's run record would be called.
+    (workdir / "out.csv.run.json").write_bytes((workdir / "roles" / "test-ds.toml").read_bytes())
+    before = (workdir / "out.csv.run.json").read_bytes()
+    result = invoke("rank", "./out.csv.run.json", "a.csv", "-o", "out.csv", "--force")
+    assert result.exit_code == 1, result.output
+    assert "Error: output out.csv.run.json is one of the inputs" in result.stderr
+    assert (workdir / "out.csv.run.json").read_bytes() == before
+    assert not (workdir / "out.csv").exists(), "neither file is written"
+
+
+def test_output_through_a_link_to_an_input_is_refused(workdir: Path) -> None:
+    os.link(workdir / "a.csv", workdir / "link.csv")
+    result = invoke("rank", "test-ds", "a.csv", "-o", "link.csv", "--force")
+    assert result.exit_code == 1
+    assert "is one of the inputs" in result.stderr
+    assert (workdir / "link.csv").read_bytes() == (workdir / "a.csv").read_bytes()
+
+
+def test_template_never_replaces_its_inputs(workdir: Path) -> None:
+    from shortlist.templates import write_template
+
+    role = load_role(workdir / "roles" / "test-ds.toml")
+    with (workdir / "form.xlsx").open("wb") as fh:
+        write_template(role, fh, "form")
+    before = (workdir / "form.xlsx").read_bytes()
+    result = invoke("template", "test-ds", "--layout", "marking", "-o", "form.xlsx",
+                    "form.xlsx", "--force")
+    assert result.exit_code == 1
+    assert "Error: output form.xlsx is one of the inputs" in result.stderr
+    assert (workdir / "form.xlsx").read_bytes() == before
 
 
 def test_output_into_a_missing_folder(workdir: Path) -> None:
