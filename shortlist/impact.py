@@ -15,19 +15,25 @@ Groups. A value of the field is a group; blank is "Not stated"; "Prefer not to s
 its spellings) is its own group; values outside the role's list are "Not in the role's
 list"; in a free-text field (no list of values), answers given by fewer than 5 are "Other
 answers", since a rare answer the applicant typed could itself identify them. Those four are
-shown but never compared: they are not groups of people sharing a characteristic.
+shown but never compared: they are not groups of people sharing a characteristic. When one
+of them is small they are pooled into one row ("Prefer not to say or not stated").
 
-Small numbers. No output may reveal an individual:
+Small numbers. Every applicant's total at each stage is known (the ranked outputs give it),
+so anything shown can be subtracted from the totals. The rule, for every stage at once:
 
-- a group with 1 to 4 applicants is shown as "<5" at every stage, with no rate or ratio,
-  and noted as too small to judge;
-- complementary disclosure: everyone's total is known (the ranked outputs give it), so a
-  lone suppressed group could be worked out as the total less the others. While the
-  suppressed groups hold fewer than 5 applicants between them, the smallest group still
-  shown is suppressed too (shown as "withheld"), so what can be derived by subtraction is
-  never about fewer than 5 people;
-- no cross-tabulation of two fields is made, so one field's groups cannot be split by
-  another's.
+- the rows shown for a field are a partition of the applicants (every applicant is in
+  exactly one row) and every row holds at least 5 applicants, with its counts, rates and
+  ratios in full;
+- the groups of 1 to 4 applicants are pooled into one row, "Other groups (combined)",
+  whose members are not named; if the pool holds fewer than 5, the next group (answers that
+  are not a characteristic first, then the smallest) is merged into it, until it holds 5
+  or more;
+- if that leaves no other row, the field's breakdown is withheld, with a note.
+
+So whatever sums and differences of shown numbers a reader forms, including the totals, they
+describe a union of rows: 5 or more people, never a group of fewer than 5 by itself. The
+pool is compared (against the highest named group) only when every group in it shares a
+characteristic; it is never the reference. No cross-tabulation of two fields is made.
 """
 
 from __future__ import annotations
@@ -50,21 +56,18 @@ STAGE_LABELS = {"applied": "Applied", "met_essentials": "Met essentials",
                 "shortlisted": "Shortlisted"}
 MIN_GROUP = 5
 FOUR_FIFTHS = Fraction(4, 5)
-SMALL = "<5"
-WITHHELD = "withheld"
 NOT_STATED = "Not stated"
 PREFER_NOT = "Prefer not to say"
 NOT_LISTED = "Not in the role's list"
 OTHER = "Other answers (each given by fewer than 5)"
+#: The row that pools the groups of fewer than 5 (and any merged with them).
+POOLED = "Other groups (combined)"
+POOLED_NOTE = "groups of fewer than 5 (not named), with the next group where needed"
 #: Spellings (normalised) of an answer that declines to say.
 DECLINED = frozenset(normalise_value(v) for v in (
     "Prefer not to say", "Prefer not to answer", "Rather not say", "Not stated",
     "Not disclosed", "Declined", "Declined to say", "Declined to answer", "Do not wish to say",
 ))
-
-#: A count as shown: a number, "<5" or "withheld".
-Count = int | str
-
 
 class ImpactError(ShortlistError):
     """The impact report cannot be made: the role has no monitoring field."""
@@ -76,7 +79,7 @@ class UnknownMonitoringField(ImpactError):
 
 @dataclass(frozen=True)
 class StageResult:
-    count: Count
+    count: int
     rate: float | None = None
     impact_ratio: float | None = None
     below_four_fifths: bool | None = None
@@ -89,17 +92,17 @@ class StageResult:
 @dataclass(frozen=True)
 class GroupResult:
     group: str
-    applied: Count
+    applied: int
     #: Per stage after `applied`: met_essentials, shortlisted.
     stages: dict[str, StageResult]
     compared: bool
-    #: None, "fewer than 5" (primary) or "complementary" (secondary suppression).
-    suppressed: str | None = None
+    #: The row pools groups of fewer than 5 (see the module's docstring).
+    pooled: bool = False
     notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"group": self.group, "applied": self.applied, "compared": self.compared,
-                "suppressed": self.suppressed,
+                "pooled": self.pooled,
                 **{s: r.to_dict() for s, r in self.stages.items()},
                 "notes": list(self.notes)}
 
@@ -112,10 +115,14 @@ class FieldImpact:
     #: Per stage, the compared group with the highest rate (None when there is none).
     reference: dict[str, str | None]
     notes: tuple[str, ...] = ()
+    #: No breakdown can be shown without revealing a group of fewer than 5 (`groups` is
+    #: empty and a note says why).
+    withheld: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "label": self.label, "reference": self.reference,
-                "groups": [g.to_dict() for g in self.groups], "notes": list(self.notes)}
+        return {"field": self.field, "label": self.label, "withheld": self.withheld,
+                "reference": self.reference, "groups": [g.to_dict() for g in self.groups],
+                "notes": list(self.notes)}
 
 
 @dataclass
@@ -219,33 +226,41 @@ def _field_impact(sift: Sift, f: Field, reached: dict[str, np.ndarray]) -> Field
     uncompared = {NOT_STATED, PREFER_NOT, NOT_LISTED, OTHER}
     # Answers that are not a characteristic are pooled when one of them is small, so that
     # they, rather than a group compared, make up the numbers.
-    pooled = [g for g in order if g in uncompared]
-    if len(pooled) > 1 and any(counts[g]["applied"] < MIN_GROUP for g in pooled):
-        label = pooled[0] + "".join((" or " if k == len(pooled) - 1 else ", ")
-                                    + g[0].lower() + g[1:] for k, g in enumerate(pooled[1:], 1))
-        group_of[np.isin(group_of, pooled)] = label
+    answers = [g for g in order if g in uncompared]
+    if len(answers) > 1 and any(counts[g]["applied"] < MIN_GROUP for g in answers):
+        label = answers[0] + "".join((" or " if k == len(answers) - 1 else ", ")
+                                     + g[0].lower() + g[1:] for k, g in enumerate(answers[1:], 1))
+        group_of[np.isin(group_of, answers)] = label
         order = [g for g in order if g not in uncompared] + [label]
         uncompared.add(label)
         counts = {g: counts[g] for g in order if g != label} | {label: count([label])}
 
-    # Suppression: primary (1-4 applicants), then complementary until the suppressed groups
-    # hold at least MIN_GROUP applicants between them (or nothing is left to suppress),
-    # taking groups that are not compared first, then the smallest.
-    suppressed = {g: "fewer than 5" for g in order if 0 < counts[g]["applied"] < MIN_GROUP}
-    while 0 < sum(counts[g]["applied"] for g in suppressed) < MIN_GROUP:
-        shown = [g for g in order if g not in suppressed]
-        if not shown:
+    # Disclosure control: the groups under 5 go into one pool; while it holds fewer than 5,
+    # the next group joins it (answers that are not a characteristic first, then the
+    # smallest), so every row shown holds 5 or more and the rows partition the applicants.
+    pool = [g for g in order if counts[g]["applied"] < MIN_GROUP]
+    while pool and sum(counts[g]["applied"] for g in pool) < MIN_GROUP:
+        rest = [g for g in order if g not in pool]
+        if not rest:
             break
-        smallest = min(reversed(shown),
-                       key=lambda g: (g not in uncompared, counts[g]["applied"]))
-        suppressed[smallest] = "complementary"
+        pool.append(min(reversed(rest), key=lambda g: (g not in uncompared, counts[g]["applied"])))
+    named = [g for g in order if g not in pool]
+    if pool and not named:
+        return FieldImpact(f.name, f.label, (), {s: None for s in STAGES[1:]}, (
+            f"Breakdown by {f.label} withheld: with groups of fewer than {MIN_GROUP} "
+            "applicants, any breakdown would let one be worked out from the totals.",), True)
+    rows = {g: counts[g] for g in named}
+    pool_compared = bool(pool) and not any(g in uncompared for g in pool)
+    if pool:
+        rows[POOLED] = count(pool)
+    reference_groups = [g for g in named if g not in uncompared]
+    compared = reference_groups + ([POOLED] if pool_compared else [])
 
-    compared = [g for g in order if g not in suppressed and g not in uncompared]
     reference: dict[str, str | None] = {}
     best: dict[str, Fraction | None] = {}
     notes: list[str] = []
     for s in STAGES[1:]:
-        rates = {g: Fraction(counts[g][s], counts[g]["applied"]) for g in compared}
+        rates = {g: Fraction(rows[g][s], rows[g]["applied"]) for g in reference_groups}
         top = max(rates.values(), default=None)
         if len(compared) < 2:
             top = None
@@ -254,31 +269,19 @@ def _field_impact(sift: Sift, f: Field, reached: dict[str, np.ndarray]) -> Field
                          "stage, so there is no ratio.")
             top = None
         best[s] = top
-        reference[s] = next((g for g in compared if rates[g] == top), None) if top else None
+        reference[s] = next((g for g in reference_groups if rates[g] == top), None) \
+            if top else None
     if len(compared) < 2:
         notes.append(f"Fewer than two groups of {MIN_GROUP} or more applicants to compare "
                      f"(by {f.label}), so no impact ratio is given: too small to judge.")
-    if NOT_LISTED in order:
+    if NOT_LISTED in labels:
         notes.append(f"Some {f.label} values are not in the role's list; `shortlist check` "
                      "names them.")
-    if any(v == "complementary" for v in suppressed.values()):
-        notes.append("A group is withheld although it has 5 or more applicants, so that a "
-                     "group of fewer than 5 cannot be worked out from the totals.")
 
     groups = []
-    for g in order:
-        c = counts[g]
-        if g in suppressed:
-            shown_count: Count = SMALL if suppressed[g] == "fewer than 5" else WITHHELD
-            why = ("fewer than 5 applicants: too small to judge; counts withheld"
-                   if suppressed[g] == "fewer than 5" else
-                   "withheld so that a smaller group cannot be worked out from the totals")
-            groups.append(GroupResult(g, shown_count,
-                                      {s: StageResult(shown_count) for s in STAGES[1:]},
-                                      False, suppressed[g], (why,)))
-            continue
+    for g, c in rows.items():
         stages: dict[str, StageResult] = {}
-        group_notes: list[str] = []
+        group_notes: list[str] = [POOLED_NOTE] if g == POOLED else []
         for s in STAGES[1:]:
             rate = _rate(c[s], c["applied"])
             top = best[s]
@@ -293,7 +296,9 @@ def _field_impact(sift: Sift, f: Field, reached: dict[str, np.ndarray]) -> Field
                                    "clear the flag; treat it with care")
         if g in uncompared:
             group_notes.append("not compared: not a group sharing a characteristic")
-        groups.append(GroupResult(g, c["applied"], stages, g in compared, None,
+        elif g == POOLED and not pool_compared:
+            group_notes.append("not compared: holds answers that are not a characteristic")
+        groups.append(GroupResult(g, c["applied"], stages, g in compared, g == POOLED,
                                   tuple(group_notes)))
     return FieldImpact(f.name, f.label, tuple(groups), reference, tuple(notes))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import tempfile
 from pathlib import Path
@@ -22,10 +23,13 @@ from shortlist.cli import app
 from shortlist.exporters.impact import IMPACT_FORMATS, render_impact, write_impact_csv
 from shortlist.exporters.xlsx import write_xlsx
 from shortlist.impact import (
+    MIN_GROUP,
     NOT_LISTED,
     NOT_STATED,
     OTHER,
+    POOLED,
     PREFER_NOT,
+    STAGES,
     ImpactError,
     ImpactReport,
     UnknownMonitoringField,
@@ -110,21 +114,75 @@ def test_four_fifths_boundary(role: Role, tmp_path: Path, male_shortlisted: int,
                for n in male["notes"]) is note
 
 
-def test_small_group_is_shown_as_under_5_and_not_derivable(role: Role, tmp_path: Path) -> None:
+def test_a_small_group_is_pooled_with_the_next_smallest(role: Role, tmp_path: Path) -> None:
     sift = sift_of(role, [*people("Female", 10, 9, 5, "F"), *people("Male", 12, 10, 4, "M"),
                           *people("Prefer not to say", 3, 3, 1, "P")], tmp_path)
     report = impact(sift)
     g = groups(report)
-    assert g["Prefer not to say"]["applied"] == "<5"
-    assert g["Prefer not to say"]["shortlisted"] == {
-        "count": "<5", "rate": None, "impact_ratio": None, "below_four_fifths": None}
-    # Total (25, known from the ranking) less the groups shown must not give the 3 away:
-    # the smallest other group is withheld too, so what is left covers 13 people.
-    assert g["Female"]["applied"] == "withheld" and g["Female"]["suppressed"] == "complementary"
-    assert g["Male"]["applied"] == 12
-    assert report.totals["applied"] - 12 == 13
+    # The 3 alone would be given away by the totals (25 - 10 - 12), so the smallest other
+    # group joins them in one row, shown in full; neither is named.
+    assert list(g) == ["Male", POOLED]
+    assert g[POOLED]["applied"] == 13 and g[POOLED]["pooled"] is True
+    assert g[POOLED]["met_essentials"] == {"count": 12, "rate": round(12 / 13, 4),
+                                           "impact_ratio": None, "below_four_fifths": None}
+    assert g[POOLED]["shortlisted"]["count"] == 6
+    assert g[POOLED]["compared"] is False  # it holds "Prefer not to say"
+    assert g["Male"]["applied"] == 12 and g["Male"]["shortlisted"]["count"] == 4
     notes = report.to_dict()["impact"]["fields"][0]["notes"]
     assert any("too small to judge" in n for n in notes)  # one group left to compare
+    text = render_impact(report)
+    assert "Female" not in text and "Prefer not" not in text
+
+
+def ethnic_role(tmp_path: Path) -> Role:
+    data = role_data()
+    data["fields"].append({"name": "ethnic", "label": "Ethnic group", "monitoring": True,
+                           "values": ["Asian", "Black", "Mixed", "White", "Other"]})
+    return load_role(write_role(tmp_path, data))
+
+
+def test_groups_under_5_are_one_row_compared_but_never_the_reference(tmp_path: Path) -> None:
+    """Three small groups (3, 2 and 3 applicants) make one row of 8, compared with the
+    highest named group; which groups it holds is not said."""
+    role = ethnic_role(tmp_path)
+    spec = [("White", 24, 18, 5), ("Asian", 7, 6, 3), ("Black", 3, 3, 1), ("Mixed", 2, 2, 1),
+            ("Other", 3, 3, 0)]
+    apps = []
+    for value, applied, met, shortlisted in spec:
+        for a in people("Female", applied, met, shortlisted, value[0]):
+            a.fields["ethnic"] = value
+            apps.append(a)
+    path = write_applicants(tmp_path / "a.csv", apps, fields={
+        "current_rank": "Current rank", "sex": "Sex", "ethnic": "Ethnic group"})
+    report = impact(run_sift(role, [path], top=1000, min_score=50), "ethnic")
+    g = groups(report, "ethnic")
+    assert list(g) == ["Asian", "White", POOLED]
+    pool = g[POOLED]
+    assert pool["applied"] == 8 and pool["met_essentials"]["count"] == 8
+    assert pool["shortlisted"]["count"] == 2 and pool["compared"] is True
+    assert report.fields[0].reference == {"met_essentials": "Asian", "shortlisted": "Asian"}
+    assert pool["shortlisted"]["impact_ratio"] == round((2 / 8) / (3 / 7), 4)
+    assert pool["shortlisted"]["below_four_fifths"] is True
+    assert pool["met_essentials"]["impact_ratio"] == round(1 / (6 / 7), 4)  # can exceed 1
+    for s in ("applied", "met_essentials", "shortlisted"):  # the rows add up to the totals
+        shown = [x["applied"] if s == "applied" else x[s]["count"] for x in g.values()]
+        assert sum(shown) == report.totals[s]
+    text = json.dumps(report.to_dict()) + render_impact(report)
+    assert "Black" not in text and "Mixed" not in text and '"Other"' not in text
+
+
+def test_a_breakdown_that_cannot_be_shown_safely_is_withheld(role: Role, tmp_path: Path) -> None:
+    sift = sift_of(role, [*people("Female", 3, 3, 1, "F"), *people("Male", 20, 10, 4, "M")],
+                   tmp_path)
+    report = impact(sift)
+    sex = report.to_dict()["impact"]["fields"][0]
+    assert sex["withheld"] is True and sex["groups"] == []
+    assert "withheld" in sex["notes"][0]
+    assert "Female" not in render_impact(report) and "Male" not in render_impact(report)
+    out = io.BytesIO()
+    write_impact_csv(report, out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8"))))
+    assert [r["group"] for r in rows if r["field"] == "sex"] == [""]
 
 
 def test_answers_that_are_not_a_characteristic_are_pooled_first(role: Role,
@@ -178,10 +236,13 @@ def test_free_text_and_unlisted_values(tmp_path: Path) -> None:
     report = impact(run_sift(role, [path], top=1000, min_score=50))
     assert list(groups(report)) == ["Male", NOT_LISTED]
     religion = groups(report, "religion")
-    assert list(religion) == ["Buddhist", "None", OTHER]  # case and spaces ignored
-    assert religion["Buddhist"]["applied"] == 5 and religion[OTHER]["applied"] == "<5"
-    assert religion["None"]["applied"] == "withheld"  # else 11 - 5 - 5 would give the 1
+    # "None" and " None " are one group of 5; the 1 rare answer would be 11 - 5 - 5, so it
+    # is pooled with the next group (the later of two equally small ones).
+    assert list(religion) == ["Buddhist", POOLED]
+    assert religion["Buddhist"]["applied"] == 5 and religion[POOLED]["applied"] == 6
+    assert religion[POOLED]["compared"] is False
     assert "Jedi" not in json.dumps(report.to_dict())
+    assert OTHER not in json.dumps(report.to_dict())
 
 
 def test_csv_is_tidy(role: Role, tmp_path: Path) -> None:
@@ -192,7 +253,7 @@ def test_csv_is_tidy(role: Role, tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8"))))
     assert rows[0] == {"field": "", "group": "All applicants", "stage": "applied", "count": "30",
                        "rate": "", "impact_ratio": "", "below_four_fifths": "",
-                       "compared": "False", "notes": ""}
+                       "compared": "False", "pooled": "False", "notes": ""}
     male = {r["stage"]: r for r in rows if r["group"] == "Male"}
     assert male["shortlisted"]["count"] == "8" and male["shortlisted"]["impact_ratio"] == "0.6667"
     assert male["shortlisted"]["below_four_fifths"] == "True"
@@ -217,9 +278,12 @@ def test_workbook_impact_sheet(tmp_path: Path) -> None:
     assert by_group["Sex (sex)"] and by_group["Age band (age_band)"]
     assert by_group["Male"][1:10] == (20, 18, 0.9, 1, "No", 8, 0.4, 0.6667, "Yes")
     assert by_group["Female"][1:10] == (10, 8, 0.8, 0.8889, "No", 6, 0.6, 1, "No")
-    assert by_group["55+"][1:4] == ("<5", "<5", None)
-    # 3 people are hidden in 55+, so the next smallest band is withheld as well.
-    assert by_group["16-34"][1] == "withheld" and isinstance(by_group["35-54"][1], int)
+    # 3 people in 55+ would be given away by the totals: the next smallest band joins them.
+    assert "55+" not in by_group and "16-34" not in by_group
+    # 55+ is F1-F3 (all shortlisted); 16-34 is F4-F10 and M1-M2 (5 met, 2 failed; M1, M2
+    # met and shortlisted). 35-54 is M3-M20: 16 met, 6 shortlisted, the only named band.
+    assert by_group[POOLED][1:10] == (12, 10, 0.8333, 0.9375, "No", 8, 0.6667, 2, "No")
+    assert by_group["35-54"][1:10] == (18, 16, 0.8889, 1, "No", 6, 0.3333, 1, "No")
 
 
 def test_cli_impact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -254,46 +318,82 @@ def test_cli_impact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 BASES = {"Female": "Female", "Male": "Male", "Prefer not to say": PREFER_NOT, "": NOT_STATED,
          "Unknown": NOT_LISTED}
+BANDS = {"16-34": "16-34", "35-54": "35-54", "55+": "55+", "": NOT_STATED}
+ANSWERS = (PREFER_NOT, NOT_STATED, NOT_LISTED)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(list(BASES)), st.integers(0, 2)),
-                min_size=0, max_size=30))
-def test_no_group_under_5_can_be_derived(spec: list[tuple[str, int]]) -> None:
+def assert_nothing_small_derivable(field: dict[str, Any], truth: dict[str, list[int]],
+                                   totals: dict[str, int]) -> None:
+    """`truth`: each true group's applicants' outcomes (0 failed an essential, 1 met them,
+    2 shortlisted). The rows shown must be a partition of the applicants, each of 5 or more
+    and true at every stage; then every number a reader can form by adding shown numbers or
+    subtracting them from the totals is about a union of rows, so about 0 or at least 5
+    people, and never one group of fewer than 5 by itself."""
+    reached = {"applied": lambda o: True, "met_essentials": lambda o: o >= 1,
+               "shortlisted": lambda o: o == 2}
+    rows = field["groups"]
+    if field["withheld"]:
+        assert rows == []
+        return
+    members: list[set[str]] = []
+    for row in rows:
+        label = row["group"]
+        if row["pooled"]:
+            named = {b for m in members for b in m}
+            named |= {b for r in rows if not r["pooled"] for b in truth if b == r["group"]
+                      or (" or " in r["group"] and b in ANSWERS
+                          and b.lower() in r["group"].lower())}
+            members.append({b for b in truth if b not in named})
+        elif " or " in label:  # answers that are not a characteristic, pooled
+            members.append({b for b in truth if b in ANSWERS and b.lower() in label.lower()})
+        else:
+            members.append({label})
+    assert sorted(b for m in members for b in m) == sorted(truth), "a partition"
+    for row, m in zip(rows, members, strict=True):
+        assert row["applied"] == sum(len(truth[b]) for b in m) >= MIN_GROUP
+        for s in ("met_essentials", "shortlisted"):
+            assert row[s]["count"] == sum(reached[s](o) for b in m for o in truth[b])
+    for s in STAGES:
+        shown = [r["applied"] if s == "applied" else r[s]["count"] for r in rows]
+        assert sum(shown) == totals[s]
+    small = [b for b, outcomes in truth.items() if 0 < len(outcomes) < MIN_GROUP]
+    for k in range(1, len(rows) + 1):
+        for subset in itertools.combinations(range(len(rows)), k):
+            union = set().union(*(members[j] for j in subset))
+            size = sum(len(truth[b]) for b in union)
+            assert size == 0 or size >= MIN_GROUP
+            assert not any(union == {b} for b in small)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(list(BASES)), st.sampled_from(list(BANDS)),
+                          st.integers(0, 2)), min_size=0, max_size=30))
+def test_no_group_under_5_can_be_derived(spec: list[tuple[str, str, int]]) -> None:
     applicants = []
-    for k, (sex, outcome) in enumerate(spec):
+    for k, (sex, band, outcome) in enumerate(spec):
         extra: dict[str, Any] = {"E1": "Limited"} if outcome == 0 else \
             {"D1": "Extensive"} if outcome == 2 else {}
-        applicants.append(passing(f"A{k}", sex=sex, **extra))
-    true: dict[str, int] = {}
-    for sex, _ in spec:
-        true[BASES[sex]] = true.get(BASES[sex], 0) + 1
+        a = passing(f"A{k}", sex=sex, **extra)
+        a.fields["band"] = band
+        applicants.append(a)
+    data = role_data()
+    data["fields"].append({"name": "band", "label": "Age band", "monitoring": True,
+                           "values": ["16-34", "35-54", "55+"]})
     with tempfile.TemporaryDirectory() as d:
-        role = load_role(write_role(Path(d)))
-        report = impact(sift_of(role, applicants, Path(d)))
-    g = groups(report)
-
-    def members(label: str) -> int:
-        if " or " in label:  # pooled answers that are not a characteristic
-            return sum(n for b, n in true.items()
-                       if b in (PREFER_NOT, NOT_STATED, NOT_LISTED) and b.lower() in label.lower())
-        return true.get(label, 0)
-
-    assert sum(members(label) for label in g) == len(spec)
-    hidden = 0
-    for label, group in g.items():
-        n = members(label)
-        assert n > 0
-        if isinstance(group["applied"], int):
-            assert group["applied"] == n >= 5
-        else:
-            assert group["applied"] == ("<5" if n < 5 else "withheld")
-            assert all(group[s]["rate"] is None for s in ("met_essentials", "shortlisted"))
-            hidden += n
-    # What subtraction from the total gives is about no one, or at least 5 people, or is
-    # the total itself (everything withheld).
-    shown = [x for x in g.values() if isinstance(x["applied"], int)]
-    assert hidden == 0 or hidden >= 5 or not shown
+        role = load_role(write_role(Path(d), data))
+        path = write_applicants(Path(d) / "a.csv", applicants, fields={
+            "current_rank": "Current rank", "sex": "Sex", "band": "Age band"})
+        report = impact(run_sift(role, [path], top=1000, min_score=50))
+    impact_data = report.to_dict()["impact"]
+    totals = {"applied": impact_data["totals"]["applied"],
+              **{s: impact_data["totals"][s]["count"] for s in STAGES[1:]}}
+    assert totals["applied"] == len(spec)
+    for name, bases, column in (("sex", BASES, 0), ("band", BANDS, 1)):
+        truth: dict[str, list[int]] = {}
+        for row in spec:
+            truth.setdefault(bases[row[column]], []).append(row[2])
+        field = next(f for f in impact_data["fields"] if f["field"] == name)
+        assert_nothing_small_derivable(field, truth, totals)
 
 
 def test_applicant_text_in_group_names_is_never_a_formula(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from ..audit import render_record
 from ..impact import (
     FOUR_FIFTHS,
     MIN_GROUP,
+    POOLED,
     STAGE_LABELS,
     STAGES,
     FieldImpact,
@@ -60,18 +61,25 @@ def impact_rows(f: FieldImpact) -> tuple[list[str], list[list[str]]]:
     return head, rows
 
 
+def _small_groups_text() -> str:
+    return (f"Groups of fewer than {MIN_GROUP} are combined into \"{POOLED}\" (with the next "
+            f"group where needed, so that every row holds {MIN_GROUP} or more and none of "
+            "them can be worked out from the totals).")
+
+
 def render_impact(report: ImpactReport) -> str:
     t = report.totals
     out = [f"Adverse impact – {report.role.title} ({report.role.id})",
            f"{t['applied']} applied, {t['met_essentials']} met every essential criterion, "
            f"{t['shortlisted']} shortlisted. Rates are of those who applied; the impact ratio "
            "is a group's rate over the highest group's; below 0.80 (four-fifths) is flagged. "
-           "Groups of fewer than 5 are shown as \"<5\".", ""]
+           + _small_groups_text(), ""]
     for f in report.fields:
-        head, rows = impact_rows(f)
         out.append(f"{f.label} ({f.field})")
-        out.append(tabulate(rows, head, tablefmt="simple_outline", disable_numparse=True,
-                            maxcolwidths=[24, None, None, None, None, None, 32]))
+        if f.groups:
+            head, rows = impact_rows(f)
+            out.append(tabulate(rows, head, tablefmt="simple_outline", disable_numparse=True,
+                                maxcolwidths=[24, None, None, None, None, None, 32]))
         out += [f"  {n}" for n in f.notes]
         out.append("")
     out += report.notes
@@ -89,26 +97,30 @@ def write_impact_json(report: ImpactReport, out: BinaryIO) -> None:
 
 
 CSV_HEADER = ["field", "group", "stage", "count", "rate", "impact_ratio", "below_four_fifths",
-              "compared", "notes"]
+              "compared", "pooled", "notes"]
 
 
 def impact_csv_rows(report: ImpactReport) -> list[list[Any]]:
-    """Tidy rows: one per field, group and stage."""
+    """Tidy rows: one per field, group and stage (a field whose breakdown is withheld has
+    one row, with no group, saying so)."""
     t = report.totals
     rows: list[list[Any]] = [["", "All applicants", "applied", t["applied"], None, None, None,
-                              False, ""]]
+                              False, False, ""]]
     for s in STAGES[1:]:
         rate = round(t[s] / t["applied"], 4) if t["applied"] else None
-        rows.append(["", "All applicants", s, t[s], rate, None, None, False, ""])
+        rows.append(["", "All applicants", s, t[s], rate, None, None, False, False, ""])
     for f in report.fields:
+        if f.withheld:
+            rows.append([f.field, "", "", None, None, None, None, False, False,
+                         "; ".join(f.notes)])
         for g in f.groups:
             notes = "; ".join(g.notes)
             rows.append([f.field, g.group, "applied", g.applied, None, None, None, g.compared,
-                         notes])
+                         g.pooled, notes])
             for s in STAGES[1:]:
                 r = g.stages[s]
                 rows.append([f.field, g.group, s, r.count, r.rate, r.impact_ratio,
-                             r.below_four_fifths, g.compared, notes])
+                             r.below_four_fifths, g.compared, g.pooled, notes])
     return rows
 
 
@@ -150,9 +162,8 @@ def write_impact_sheet(x: ExcelText, ws: Any, sift: Sift) -> None:
            f"{t['applied']} applied, {t['met_essentials']} met every essential criterion, "
            f"{t['shortlisted']} shortlisted. Rates are of those who applied; the impact "
            "ratio is a group's rate over the highest rate among the groups compared; below "
-           f"{float(FOUR_FIFTHS):.2f} (four-fifths) is flagged. Groups of fewer than "
-           f"{MIN_GROUP} are shown as \"<5\", and another is withheld where the totals would "
-           "give a small group away. Monitoring data never affects a score.", len(SHEET_HEAD))
+           f"{float(FOUR_FIFTHS):.2f} (four-fifths) is flagged. {_small_groups_text()} "
+           "Monitoring data never affects a score.", len(SHEET_HEAD))
     pct = x.workbook.add_format({"valign": "top", "num_format": "0.0%"})
     ratio = x.workbook.add_format({"valign": "top", "num_format": "0.00"})
     count = x["count"]
@@ -160,16 +171,17 @@ def write_impact_sheet(x: ExcelText, ws: Any, sift: Sift) -> None:
     for f in report.fields:
         row += 1
         x.write(ws, row, 0, f"{f.label} ({f.field})", "subtitle")
-        row += 1
-        x.header(ws, row, SHEET_HEAD)
+        if f.groups:
+            row += 1
+            x.header(ws, row, SHEET_HEAD)
         for g in f.groups:
             row += 1
             x.write(ws, row, 0, g.group, "wrap")
-            _count(x, ws, row, 1, g.applied, count)
+            ws.write_number(row, 1, g.applied, count)
             col = 2
             for s in STAGES[1:]:
                 r = g.stages[s]
-                _count(x, ws, row, col, r.count, count)
+                ws.write_number(row, col, r.count, count)
                 if r.rate is not None:
                     ws.write_number(row, col + 1, r.rate, pct)
                 if r.impact_ratio is not None:
@@ -190,9 +202,3 @@ def write_impact_sheet(x: ExcelText, ws: Any, sift: Sift) -> None:
         _merged(x, ws, row, 0, len(SHEET_HEAD) - 1, note, "muted")
     _print_setup(ws, report.role, None)
 
-
-def _count(x: ExcelText, ws: Any, row: int, col: int, value: int | str, fmt: Any) -> None:
-    if isinstance(value, int):
-        ws.write_number(row, col, value, fmt)
-    else:
-        x.write(ws, row, col, value, "text")
