@@ -413,7 +413,10 @@ def _write_criteria(x: ExcelText, role: Role) -> None:
         x.write(ws, row, 4, " < ".join(c.scale.levels), "wrap")
         x.write(ws, row, 5, c.pass_level or "", "text")
         x.write(ws, row, 6, c.evidence, "text")
-        x.write(ws, row, 7, _limit_text(c), "text")
+        if c.evidence != "none" and c.word_limit is not None:
+            ws.write_number(row, 7, c.word_limit, x["count"])
+        else:
+            x.write(ws, row, 7, _limit_text(c), "text")
         if c.applies_if is not None:
             x.write(ws, row, 8, c.applies_if.describe(), "wrap")
     ws.freeze_panes(3, 1)

@@ -397,3 +397,40 @@ def test_too_many_applicants_for_a_sheet(role: Role, tmp_path: Path,
     sift = sift_for(role, [passing(f"A{i}") for i in range(3)], tmp_path)
     with pytest.raises(OutputError, match="3 applicants do not fit"):
         write_xlsx(sift, io.BytesIO())
+
+
+def test_numbers_are_numbers_that_read_as_written(role: Role, tmp_path: Path) -> None:
+    from shortlist.marks import match_marks
+    from shortlist.readers import read_applications
+    from shortlist.sift import sift_applications
+
+    from .marking import sheet
+
+    path = write_applicants(tmp_path / "apps.csv", [passing("A1"), passing("A2")])
+    apps = read_applications(role, [path])
+    # Three assessors' E1 marks (2, 3 and 2 points) make a mean of 2.333…
+    marks = [sheet(role, {"A1": {"E1": level}, "A2": {"E1": "Some"}}, assessor=who)
+             for who, level in (("Ann", "Some"), ("Bob", "Substantial"), ("Cy", "Some"))]
+    sift = sift_applications(apps, panel=match_marks(apps, marks, None, "mean"))
+    wb = load(workbook_bytes(sift))
+    ws = wb["Breakdown"]
+    heads = [c.value for c in ws[HEADER]]
+    shown = {}
+    for row in ws.iter_rows(min_row=HEADER + 1):
+        for cid in ("E1", "E2", "D1"):
+            cell = row[heads.index(cid)]
+            assert cell.number_format == "General", (cid, cell.number_format)
+            shown.setdefault(cid, set()).add(cell.value)
+    assert shown["E1"] == {2.33, 2}  # rounded to 2 decimals, whole numbers as such
+    assert shown["E2"] == {3}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert "#" not in cell.number_format, (ws.title, cell.coordinate)
+
+    facts = {r[1].value: r[2].value for r in wb["Role"].iter_rows(min_row=2, max_row=16)
+             if r[1].value}
+    assert facts["Shortlist size"] == 3 and facts["Minimum score"] == 0
+    assert facts["Default word limit"] == 250
+    run = {r[0].value: r[1].value for r in wb["Run"].iter_rows() if r[0].value}
+    assert run["Top (shortlist size)"] == 3 and run["Minimum score"] == 0

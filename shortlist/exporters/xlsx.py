@@ -72,10 +72,12 @@ STYLES: dict[str, dict[str, Any]] = {
                     "border": 1, "border_color": "#BFBFBF"},
     "int": {"valign": "top", "num_format": "0", "align": "center"},
     "count": {"valign": "top", "num_format": "0"},
-    "number": {"valign": "top", "align": "left", "num_format": "0.##"},
+    # Points and other numbers are rounded to 2 decimals and shown in General format, so 3,
+    # 2.5 and 2.33 read as written ("0.##" would show 3 as "3.").
+    "number": {"valign": "top", "align": "left"},
     "score": {"valign": "top", "num_format": "0.00"},
-    "points": {"valign": "top", "num_format": "0.##", "align": "center"},
-    "unmet": {"valign": "top", "num_format": "0.##", "align": "center", "bold": True,
+    "points": {"valign": "top", "align": "center"},
+    "unmet": {"valign": "top", "align": "center", "bold": True,
               "font_color": "#9C0006", "bg_color": "#FFC7CE"},
     "na": {"valign": "top", "align": "center", "italic": True, "font_color": "#7F7F7F",
            "bg_color": "#F2F2F2"},
@@ -291,6 +293,11 @@ def _scores(values: np.ndarray, valid: np.ndarray) -> list[float | None]:
     rounded = np.round(values.astype(float), 2)
     return [None if (not ok or math.isnan(x)) else x
             for x, ok in zip(rounded.tolist(), valid.tolist(), strict=True)]
+
+
+def points_column(points: pd.Series, pos: np.ndarray) -> list[float]:
+    """A criterion's points in output order, rounded to 2 decimals (0 where missing)."""
+    return np.round(np.nan_to_num(points.to_numpy(dtype=float)[pos]), 2).tolist()
 
 
 def _columns(sift: Sift) -> _Columns:
@@ -647,7 +654,7 @@ def _write_breakdown(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
         met = sc[f"met:{c.id}"].to_numpy(dtype=bool)[pos]
         kind = np.where(unreadable, 3, np.where(~applies, 2, np.where(~met, 1, 0)))
         kinds.append(kind.tolist())
-        values.append(np.nan_to_num(sc[f"points:{c.id}"].to_numpy(dtype=float)[pos]).tolist())
+        values.append(points_column(sc[f"points:{c.id}"], pos))
     start = 0
     if n > 1 and xlsx_fast.available(ws, HEADER_ROW + 1):
         start = _breakdown_body(x, ws, sift, cols, kinds, values)
@@ -755,7 +762,7 @@ def _write_evidence(x: ExcelText, sheets: list[Any], sift: Sift, cols: _Columns,
             sc[f"unevidenced:{c.id}"].to_numpy(dtype=bool)[pos].tolist(),
             sc[f"over_limit:{c.id}"].to_numpy(dtype=bool)[pos].tolist(),
             frame[f"unreadable:{c.id}"].to_numpy(dtype=bool)[pos].tolist(),
-            np.nan_to_num(sc[f"points:{c.id}"].to_numpy(dtype=float)[pos]).tolist(),
+            points_column(sc[f"points:{c.id}"], pos),
             frame[f"words:{c.id}"].to_numpy()[pos].tolist(),
             frame[f"evidence:{c.id}"].to_numpy(dtype=object)[pos],
         ))
@@ -819,20 +826,24 @@ def _write_role(x: ExcelText, ws: Any, sift: Sift) -> None:
     widths = [9, 26, 50, 11, 14, 40, 16, 8, 10, 8, 30, 16, 50]
     x.widths(ws, widths)
     _title(x, ws, f"Role – {role.title}")
-    facts = [
+    facts: list[tuple[str, str | int | float]] = [
         ("Role id", role.id), ("Title", role.title), ("Organisation", role.organisation),
         ("Location", role.location), ("Reports to", role.reports_to),
         ("Role file", _relative(role.path)), ("Role file SHA-256", role.sha256),
-        ("Seed document", role.source), ("Shortlist size", format_points(role.size)),
-        ("Minimum score", format_points(role.min_score)),
-        ("Default word limit", "" if role.word_limit is None else str(role.word_limit)),
+        ("Seed document", role.source), ("Shortlist size", role.size),
+        ("Minimum score", role.min_score),
+        ("Default word limit", "no limit" if role.word_limit is None else role.word_limit),
         ("Tie-break", ", ".join(role.tie_break)), ("Purpose", role.purpose),
     ]
     row = 1
     for label, value in facts:
         row += 1
         x.write(ws, row, 1, label, "bold")
-        _merged(x, ws, row, 2, 5, value, "wrap")
+        if isinstance(value, str):
+            _merged(x, ws, row, 2, 5, value, "wrap")
+        else:
+            ws.merge_range(row, 2, row, 5, "", x["number"])
+            ws.write_number(row, 2, round(value, 2), x["number"])
     row += 2
     head = ["ID", "Section", "Criterion", "Kind", "Scale", "Levels (points), lowest first",
             "Pass level", "Weight", "Evidence", "Word limit", "Applies if", "Reference",
@@ -907,7 +918,7 @@ def _write_run(x: ExcelText, ws: Any, sift: Sift, late_notes: Callable[[], list[
         row += 1
         x.write(ws, row, 0, label, "bold")
         if isinstance(value, int | float) and not isinstance(value, bool):
-            ws.write_number(row, 1, value, x["number"])
+            ws.write_number(row, 1, round(value, 2), x["number"])
         else:
             x.write(ws, row, 1, str(value), "wrap")
     row += 2

@@ -27,6 +27,7 @@ from .xlsx import (
     _print_setup,
     _title,
     _who_columns,
+    points_column,
 )
 
 
@@ -73,7 +74,7 @@ def write_panel_breakdown(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> 
         unreadable = frame[f"unreadable:{c.id}"].to_numpy(dtype=bool)[pos]
         met = sc[f"met:{c.id}"].to_numpy(dtype=bool)[pos]
         kind = np.where(unreadable, 3, np.where(~applies, 2, np.where(~met, 1, 0))).tolist()
-        points = np.nan_to_num(sc[f"points:{c.id}"].to_numpy(dtype=float)[pos]).tolist()
+        points = points_column(sc[f"points:{c.id}"], pos)
         claimed = frame[f"level:{c.id}"].to_numpy()[pos].tolist()
         cm = panel.criterion(c.id)
         marks = cm.levels[:, pos].tolist() if cm is not None else []
@@ -202,10 +203,11 @@ def write_moderation(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
         marks = cm.levels[:, i]
         points = np.asarray(c.scale.points, dtype=float)[marks[marks >= 0]]
         combined = float(COMBINE_RULES[panel.combine](points[:, None])[0])
-        ws.write_number(row, j + 1, combined, x["points"])
+        ws.write_number(row, j + 1, round(combined, 2), x["points"])
         agreed = int(cm.agreed[i])
         x.write(ws, row, j + 2, _level(c, agreed), "bold")
-        ws.write_number(row, j + 3, float(sift.col(f"points:{c.id}")[i]), x["points"])
+        ws.write_number(row, j + 3, round(float(sift.col(f"points:{c.id}")[i]), 2),
+                        x["points"])
         x.write(ws, row, j + 4, f'agreed "{_level(c, agreed)}"' if agreed >= 0
                 else "needs moderation", "text")
     if not cells:
