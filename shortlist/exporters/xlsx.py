@@ -297,7 +297,8 @@ def _scores(values: np.ndarray, valid: np.ndarray) -> list[float | None]:
 
 def points_column(points: pd.Series, pos: np.ndarray) -> list[float]:
     """A criterion's points in output order, rounded to 2 decimals (0 where missing)."""
-    return np.round(np.nan_to_num(points.to_numpy(dtype=float)[pos]), 2).tolist()
+    rounded: list[float] = np.round(np.nan_to_num(points.to_numpy(dtype=float)[pos]), 2).tolist()
+    return rounded
 
 
 def _columns(sift: Sift) -> _Columns:
