@@ -501,9 +501,14 @@ def impact(
     skip_unreadable: Annotated[bool, typer.Option(
         "--skip-unreadable", help="Report on the readable files even if some cannot be read.")
     ] = False,
+    marks: MarksOpt = None,
+    agreed: AgreedOpt = None,
+    combine: CombineOpt = None,
 ) -> None:
     """Adverse impact by stage (applied, met essentials, shortlisted) for each monitoring
-    field and group, with the four-fifths flag. Groups under 5 are shown as "<5"."""
+    field and group, with the four-fifths flag; on the panel's marks with --marks. Groups
+    under 5 are combined into one row so that none can be worked out from the totals."""
+    panel = _panel(marks, agreed, combine)
     if fmt is None and output is not None:
         by_suffix = {".txt": "table", ".csv": "csv", ".json": "json"}.get(output.suffix.lower())
         if by_suffix is None:
@@ -513,7 +518,7 @@ def impact(
     fmt = fmt or ImpactFormat.table
     r = _load(role)
     sift = _sift(r, inputs, top=top, min_score=min_score, anonymise=anonymise,
-                 skip_unreadable=skip_unreadable)
+                 skip_unreadable=skip_unreadable, **panel)
     try:
         report = impact_report(sift, by)
     except UnknownMonitoringField as exc:
@@ -528,7 +533,8 @@ def impact(
     files, _ = expand_inputs(inputs)
     try:
         written = write_with_record(output, lambda fh: writer(report, fh), report.record,
-                                    sidecar=fmt is ImpactFormat.csv, force=force, inputs=files)
+                                    sidecar=fmt is ImpactFormat.csv, force=force, inputs=[
+                                        *files, *panel["marks"], *filter(None, [panel["agreed"]])])
     except ShortlistError as exc:
         fail(str(exc))
     record = f" (run record in {written[1]})" if len(written) > 1 else ""

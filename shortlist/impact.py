@@ -176,6 +176,10 @@ def impact(sift: Sift, by: str | None = None) -> ImpactReport:
         notes.append(f"{invalid} invalid application(s) count as applied but not as meeting "
                      "the essentials; fix them (`shortlist check`) for a final report.")
     record = sift.run_record()
+    unmarked = record["summary"].get("not_fully_marked", 0)
+    if unmarked:
+        notes.append(f"{unmarked} applicant(s) not fully marked cannot be shortlisted until "
+                     "every assessor has marked them, so the shortlisted stage is provisional.")
     record["options"] = {**record["options"], "by": fields[0].name if by is not None else None}
     return ImpactReport(role, tuple(_field_impact(sift, f, reached) for f in fields), totals,
                         record, notes)

@@ -147,6 +147,37 @@ def test_a_complete_panel_round(marked: Path) -> None:
         data["applicant"]["score"]
 
 
+def test_impact_on_the_panels_marks(marked: Path) -> None:
+    """The report measures the shortlist the panel's marks make: on self-assessment A1-A4
+    (all Female) meet the essentials; on the marks A2 fails E1 and A3 awaits a mark."""
+    def female(*args: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        data = json.loads(ok(invoke("impact", "test-ds", "apps", "--format", "json",
+                                    *args)).stdout)
+        return data, data["impact"]["fields"][0]["groups"][0]
+
+    plain, self_assessed = female()
+    assert "panel" not in plain and self_assessed["met_essentials"]["count"] == 4
+    marks = ["--marks", "ann.xlsx", "--marks", "bob.xlsx"]
+    data, marked_group = female(*marks, "--combine", "mean")
+    assert data["panel"]["combine"] == "mean"
+    assert [m["assessor"] for m in data["panel"]["marks"]] == ["Ann", "Bob"]
+    assert marked_group["group"] == "Female" and marked_group["applied"] == 5
+    assert marked_group["met_essentials"]["count"] == 3
+    shortlisted = rank_json(*marks)["summary"]["shortlisted"]
+    assert marked_group["shortlisted"]["count"] == shortlisted == 2
+    assert any("not fully marked" in n for n in data["impact"]["notes"])
+    ok(invoke("template", "test-ds", "--layout", "marking", "-o", "blank.xlsx", "apps"))
+    fill(marked / "blank.xlsx", marked / "agreed.xlsx", {"A3": {"D1": "Substantial"}})
+    agreed, final = female(*marks, "--agreed", "agreed.xlsx")
+    assert agreed["panel"]["agreed"]["file"] == "agreed.xlsx"
+    assert final["shortlisted"]["count"] == 3 and agreed["impact"]["notes"] == []
+    table = ok(invoke("impact", "test-ds", "apps", *marks)).stdout
+    assert "Sex (sex)" in table
+    refused = invoke("impact", "test-ds", "apps", *marks, "--format", "json", "-o",
+                     "bob.xlsx", "--force")
+    assert refused.exit_code == 1 and "is one of the inputs" in refused.stderr
+
+
 @pytest.mark.parametrize("combine", ["mean", "median", "min"])
 def test_combine_option(marked: Path, combine: str) -> None:
     data = rank_json("-m", "ann.xlsx", "-m", "bob.xlsx", "--combine", combine)
@@ -197,6 +228,8 @@ def test_unknown_mark_is_a_located_error(marked: Path) -> None:
      "Error: --agreed needs the assessors' marking sheets: add --marks FILE for each"),
     (["rank", "test-ds", "apps", "--combine", "min"],
      "Error: --combine needs the assessors' marking sheets: add --marks FILE for each"),
+    (["impact", "test-ds", "apps", "--agreed", "a.xlsx"],
+     "Error: --agreed needs the assessors' marking sheets: add --marks FILE for each"),
     (["template", "test-ds", "--layout", "marking", "-o", "m.xlsx"],
      "Error: --layout marking needs the applications to mark: add INPUT files or folders"),
     (["template", "test-ds", "-o", "m.xlsx", "apps"],
