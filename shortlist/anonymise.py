@@ -14,7 +14,12 @@ later) is name-blind without each exporter having to remember to be:
 - a problem message quoting the value of a personal field is replaced by one that does not;
 - in evidence, the applicant's own name (whole, or any part of it) and any other
   applicant's full name are replaced by "[name removed]". Other names an applicant writes
-  (a referee's, a colleague's) cannot be known and are left as written.
+  (a referee's, a colleague's) cannot be known and are left as written;
+- the assessors' comments lose the same names (`anonymise_panel`); the assessors' own names
+  and marking files are the panel's, not the applicants', and are kept.
+
+`ApplicantNames` is that one way of taking names out of text, used by every anonymised output
+and by the name-blind marking workbook (`shortlist.marksheet`).
 
 Scores, ranks and statuses are computed before any of this and never change. Fields an
 `applies_if` reads and the guaranteed-interview claim are kept in the frame (a library caller
@@ -29,7 +34,7 @@ reported in aggregate (see `impact`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -38,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem
+from .marks import PanelMarks
 from .readers import Applications, InputSummary
 from .role import Field, Role
 
@@ -142,6 +148,16 @@ def redact_monitoring(apps: Applications) -> Applications:
     return replace(apps, errors=errors, problems=problems)
 
 
+def anonymise_panel(panel: PanelMarks, apps: Applications) -> PanelMarks:
+    """`panel` with applicants' names taken out of the assessors' comments, as from evidence
+    (`apps` are the applications as read, with their names). Assessors' own names and their
+    marking files are kept: they are the panel's, not the applicants'."""
+    scrub = applicant_names(apps)
+    comments = [[(who, scrub.text(i, text)) for who, text in said]
+                for i, said in enumerate(panel.comments)]
+    return replace(panel, comments=comments)
+
+
 def anonymise_applications(apps: Applications) -> Applications:
     """A name-blind copy of `apps` for outputs (see the module's docstring)."""
     role, frame = apps.role, apps.frame.copy()
@@ -151,13 +167,11 @@ def anonymise_applications(apps: Applications) -> Applications:
     frame["sheet"] = pd.Series([labels.sheet(f, s) for f, s in
                                 zip(files, frame["sheet"].tolist(), strict=True)],
                                dtype=object, index=frame.index)
-    names = frame["name"].tolist() if "name" in frame else [""] * len(frame)
-    redactor = NameRedactor(names)
-    owns = [_own_name(n.strip()) if n and n.strip() else None for n in names]
+    scrub = applicant_names(apps)
     for c in role.criteria:
         key = f"evidence:{c.id}"
         if key in frame and c.evidence != "none":
-            frame[key] = redactor.redact_column(frame[key].tolist(), owns)
+            frame[key] = scrub.column(frame[key].tolist())
     keep = role.condition_fields | {"applicant_id", "guaranteed_interview"}
     for f in personal_fields(role):
         if f.name not in keep and f.name in frame:
@@ -209,6 +223,31 @@ def _own_name(name: str) -> _OwnName | None:
                         for form in (p, p.upper(), p.lower(), p.capitalize()))
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
     return needles, pattern
+
+
+class ApplicantNames:
+    """The applicants' names, to take out of text written by or about each of them (their
+    evidence, an assessor's comment): each text loses its applicant's own name and any
+    applicant's full name (see `NameRedactor`)."""
+
+    def __init__(self, names: Sequence[Any]):
+        texts = [str(n or "").strip() for n in names]
+        self.redactor = NameRedactor(texts)
+        self.owns = [_own_name(n) if n else None for n in texts]
+
+    def column(self, texts: list[Any]) -> list[Any]:
+        """One text per applicant, in the order of the names."""
+        return self.redactor.redact_column(texts, self.owns)
+
+    def text(self, i: int, text: str) -> str:
+        """A text by or about applicant `i`."""
+        return self.redactor.redact_found(text, self.owns[i])
+
+
+def applicant_names(apps: Applications) -> ApplicantNames:
+    """The names of `apps` (as read, before any anonymising), ready to take out of text."""
+    frame = apps.frame
+    return ApplicantNames(frame["name"].tolist() if "name" in frame else [""] * len(frame))
 
 
 def redact_name(text: str, name: str) -> str:

@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .anonymise import anonymise_applications, redact_monitoring, withhold_scheme_reasons
+from .anonymise import (
+    anonymise_applications,
+    anonymise_panel,
+    redact_monitoring,
+    withhold_scheme_reasons,
+)
 from .errors import ApplicantNotFound, UnreadableInputs
 from .marks import PanelMarks, load_panel
 from .paths import display_path
@@ -333,6 +338,8 @@ def sift_applications(apps: Applications, *, top: int | None = None,
     files_read = tuple(Path(p).absolute() for p in read if p)
     apps = redact_monitoring(apps)
     if anonymise:
+        if panel is not None:  # assessors' comments may name applicants, as evidence may
+            panel = anonymise_panel(panel, apps)
         apps = anonymise_applications(apps)
         ranked = withhold_scheme_reasons(ranked, options.top)
     return Sift(role, apps, scored, ranked, options, anonymise, skip_unreadable,
