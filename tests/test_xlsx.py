@@ -218,6 +218,45 @@ def test_score_distribution_chart(hostile: Sift) -> None:
     counts = [sum(ws.cell(r, c).value for r in range(band_row + 1, band_row + 11))
               for c in (3, 4, 5)]
     assert counts == [9, 0, 1]  # shortlisted, ranked but not shortlisted, failed
+    # Written in constant-memory mode, the chart still carries its data: the band labels as
+    # text (not numbers, which Excel would show as 1-10), the counts and the series names.
+    cached = re.findall(r"<c:cat><c:strRef><c:f>Shortlist!\$B\$\d+:\$B\$\d+</c:f>"
+                        r"<c:strCache><c:ptCount val=\"10\"/>(.*?)</c:strCache>", chart, re.S)
+    assert len(cached) == 3
+    labels = re.findall(r"<c:v>(.*?)</c:v>", cached[0], re.S)
+    assert labels[0] == "0–10" and labels[-1] == "90–100"
+    assert "<c:numRef><c:f>Shortlist!$B" not in chart
+    values = re.findall(r"<c:val><c:numRef>.*?<c:ptCount val=\"10\"/>(.*?)</c:numCache>", chart)
+    assert [sum(int(v) for v in re.findall(r"<c:v>(\d+)</c:v>", s)) for s in values] == counts
+    assert re.findall(r"<c:tx><c:strRef>.*?<c:v>(.*?)</c:v>", chart) == [
+        "Shortlisted", "Ranked, not shortlisted", "Failed an essential"]
+
+
+@pytest.mark.parametrize("anonymise", [False, True])
+def test_the_chart_marks_the_cut_off(role: Role, tmp_path: Path, anonymise: bool) -> None:
+    people = [passing("A1", E1="Extensive", D1="Extensive"),  # 88.24, rank 1
+              passing("A2", E1="Extensive", D1="Substantial"),  # 82.35, not shortlisted
+              passing("A3", E1="Extensive", D1="Some"),  # 76.47
+              passing("A4", gis="Yes"),  # 41.18, shortlisted under the scheme
+              passing("A5", E1="Limited")]  # 29.41, failed
+    sift = sift_for(role, people, tmp_path, top=1, anonymise=anonymise)
+    data = workbook_bytes(sift)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        chart = z.read("xl/charts/chart1.xml").decode()
+    assert "Score distribution (cut-off 88.24)" in chart
+    assert re.findall(r"<c:tx><c:strRef>.*?<c:v>(.*?)</c:v>", chart) == [
+        "Shortlisted (top 1)", "Shortlisted outside the top 1", "Ranked, not shortlisted",
+        "Failed an essential"]
+    ws = load(data)["Shortlist"]
+    band_row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == "Score band")
+    table = {ws.cell(r, 2).value: [ws.cell(r, c).value for c in range(3, 7)]
+             for r in range(band_row + 1, band_row + 11)}
+    # The band holding the cut-off says so, and shows both the shortlisted and the rest.
+    assert table["80–90\n(cut-off 88.24)"] == [1, 0, 1, 0]
+    assert table["70–80"] == [0, 0, 1, 0]
+    assert table["40–50"] == [0, 1, 0, 0]
+    assert table["20–30"] == [0, 0, 0, 1]
+    assert "<c:v>80–90\n(cut-off 88.24)</c:v>" in chart
 
 
 def test_anonymised_workbook_names_nobody(role: Role, tmp_path: Path) -> None:

@@ -61,6 +61,7 @@ WORKBOOK_OPTIONS = {
 STYLES: dict[str, dict[str, Any]] = {
     "text": {"valign": "top"},
     "wrap": {"valign": "top", "text_wrap": True},
+    "band": {"valign": "top", "text_wrap": True},  # wrapped, its row sized by hand
     "small_wrap": {"valign": "top", "text_wrap": True, "font_size": 9},
     "bold": {"valign": "top", "bold": True},
     "muted": {"valign": "top", "italic": True, "font_color": "#7F7F7F"},
@@ -455,25 +456,37 @@ def _applicant_cells(x: ExcelText, ws: Any, row: int, sift: Sift, cols: _Columns
 
 def _write_distribution(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, top: int,
                         width: int) -> None:
-    """The score distribution of valid applicants, by status, and its chart, from row `top`."""
-    series = (("Shortlisted", SHORTLISTED, "#2E7D32"), ("Ranked, not shortlisted", RANKED,
-                                                        "#9E9E9E"),
-              ("Failed an essential", FAILED, "#C62828"))
-    counts = np.zeros((len(series), SCORE_BANDS), dtype=np.int64)
+    """The score distribution of valid applicants, by outcome, and its chart, from row `top`.
+
+    Each band's column is stacked by outcome, so the band holding the cut-off shows both the
+    shortlisted and the ranked but not shortlisted; that band's label also names the cut-off.
+    """
     status = np.asarray(cols.status, dtype=object)
     scores = np.asarray([np.nan if s is None else s for s in cols.score], dtype=float)
+    scored = ~np.isnan(scores)
     bands = np.clip(np.floor(np.nan_to_num(scores, nan=0.0) / (100 / SCORE_BANDS)),
                     0, SCORE_BANDS - 1).astype(np.int64)
-    for s, (_, key, _) in enumerate(series):
-        mask = (status == key) & ~np.isnan(scores)
-        counts[s] = np.bincount(bands[mask], minlength=SCORE_BANDS)
     # The cut-off is set by rank; guaranteed-interview claimants may be shortlisted below it.
     top_n = sift.options.top
     by_rank = np.asarray([sh and r is not None and r <= top_n
                           for sh, r in zip(cols.shortlisted, cols.rank, strict=True)], dtype=bool)
-    by_rank &= ~np.isnan(scores)
+    by_rank &= scored
     cutoff = float(scores[by_rank].min()) if by_rank.any() else None
-    extra = int(np.sum(np.asarray(cols.shortlisted, dtype=bool))) - int(by_rank.sum())
+    shortlisted = status == SHORTLISTED
+    extra = int(np.sum(shortlisted & ~by_rank))
+    series = [("Shortlisted" if not extra else f"Shortlisted (top {top_n})",
+               shortlisted & by_rank, "#2E7D32"),
+              *([(f"Shortlisted outside the top {top_n}", shortlisted & ~by_rank, "#9CCC65")]
+                if extra else []),
+              ("Ranked, not shortlisted", status == RANKED, "#9E9E9E"),
+              ("Failed an essential", status == FAILED, "#C62828")]
+    counts = [np.bincount(bands[mask & scored], minlength=SCORE_BANDS).tolist()
+              for _, mask, _ in series]
+    step = 100 // SCORE_BANDS
+    labels = [f"{b * step}–{(b + 1) * step}" for b in range(SCORE_BANDS)]
+    if cutoff is not None:
+        cut_band = min(int(cutoff // step), SCORE_BANDS - 1)
+        labels[cut_band] += f"\n(cut-off {cutoff:.2f})"
 
     ws.set_h_pagebreaks([top])  # the distribution and its chart print on a page of their own
     x.write(ws, top, 0, "Score distribution", "subtitle")
@@ -481,31 +494,39 @@ def _write_distribution(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, top: 
             "its lower bound and the last includes 100. ")
     if cutoff is not None:
         note += f"Cut-off: the lowest score shortlisted by rank is {cutoff:.2f}"
-        note += (f"; {extra} more shortlisted under the guaranteed interview scheme."
+        note += (f"; {extra} more shortlisted outside the top {top_n}"
+                 + ("." if sift.anonymise else " under the guaranteed interview scheme.")
                  if extra else ".")
     else:
         note += "Nobody is shortlisted by rank."
     _merged(x, ws, top + 1, 0, width - 1, note, "wrap")
     head_row = top + 2
-    x.height(ws, head_row, 45)
+    x.height(ws, head_row, 60 if extra else 45)
     x.write(ws, head_row, 1, "Score band", "header")
     for s, (label, _, _) in enumerate(series):
         x.write(ws, head_row, 2 + s, label, "header")
-    step = 100 // SCORE_BANDS
     for b in range(SCORE_BANDS):
         r = head_row + 1 + b
-        x.write(ws, r, 1, f"{b * step}–{(b + 1) * step}", "text")
+        if "\n" in labels[b]:
+            x.height(ws, r, 30)
+        x.write(ws, r, 1, labels[b], "band")
         for s in range(len(series)):
-            ws.write_number(r, 2 + s, int(counts[s, b]), x["count"])
+            ws.write_number(r, 2 + s, counts[s][b], x["count"])
 
+    # The workbook is written in constant-memory mode, so xlsxwriter cannot read the cells
+    # back to cache them in the chart: the data is given to it, so the chart shows the band
+    # labels and counts before any program recalculates it.
     chart = x.workbook.add_chart({"type": "column", "subtype": "stacked"})
     name = ws.name
     first, last = head_row + 1, head_row + SCORE_BANDS
-    for s, (_, _, colour) in enumerate(series):
+    for s, (label, _, colour) in enumerate(series):
         chart.add_series({
             "name": [name, head_row, 2 + s],
+            "name_data": [label],
             "categories": [name, first, 1, last, 1],
+            "categories_data": labels,
             "values": [name, first, 2 + s, last, 2 + s],
+            "values_data": counts[s],
             "fill": {"color": colour},
             "gap": 40,
         })
@@ -516,11 +537,11 @@ def _write_distribution(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, top: 
     chart.set_x_axis({"name": "Score band"})
     y_axis: dict[str, Any] = {"name": "Applicants", "min": 0, "num_format": "0",
                               "major_gridlines": {"visible": True}}
-    if counts.sum(axis=0).max(initial=0) <= 10:
+    if max((sum(band) for band in zip(*counts, strict=True)), default=0) <= 10:
         y_axis["major_unit"] = 1
     chart.set_y_axis(y_axis)
     chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 620, "height": 300})
+    chart.set_size({"width": 620, "height": 320})
     ws.insert_chart(head_row + SCORE_BANDS + 2, 0, chart, {"x_offset": 4, "y_offset": 4})
 
 
