@@ -7,7 +7,9 @@ Sheets:
   applicant id. Each mark cell has a drop-down of the criterion's scale; a criterion that does
   not apply to an applicant says "does not apply" and is locked. Name-blind unless `names`.
 - **Evidence** (to read): one row per applicant and marked criterion, with the evidence.
-  The applicant's own rating is left out, so assessors mark the evidence unanchored.
+  The applicant's own rating is left out, so assessors mark the evidence unanchored. Unless
+  `names`, the applicant's name and any applicant's full name are taken out of the evidence,
+  as in anonymised outputs (`shortlist.anonymise.ApplicantNames`).
 - **Criteria**: every criterion with its levels and pass level.
 
 `shortlist.marks.read_marking_sheet` reads the Marks sheet back.
@@ -20,6 +22,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import xlsxwriter
 
+from .anonymise import applicant_names
 from .exporters.xlsx import ExcelText
 from .marks import (
     ASSESSOR_LABEL,
@@ -183,7 +186,10 @@ def _write_evidence(x: ExcelText, sift: Sift, rows: list[int], names: bool) -> N
     criteria = marked_criteria(role)
     applies = [applies_mask(c, frame) for c in criteria]
     words_of = [frame[f"words:{c.id}"].to_numpy() for c in criteria]
-    evidence_of = [frame[f"evidence:{c.id}"].to_numpy(dtype=object) for c in criteria]
+    evidence_of = [frame[f"evidence:{c.id}"].tolist() for c in criteria]
+    if not names:  # name-blind: the evidence loses names as in `rank --anonymise`
+        scrub = applicant_names(sift.apps)
+        evidence_of = [scrub.column(texts) for texts in evidence_of]
     ids = sift.field("applicant_id")
     name_values = sift.field("name") if names else None
     row = 3

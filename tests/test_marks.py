@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shortlist.anonymise import NAME_REMOVED
 from shortlist.errors import Problem
 from shortlist.explain import explain, render_explanation
 from shortlist.exporters.csv import write_csv
@@ -132,6 +133,33 @@ def test_template_evidence_sheet_is_text_and_never_a_formula(four: Sift) -> None
     cell = ws.cell(9, 7)
     assert cell.value == '=HYPERLINK("http://x")' and cell.data_type == "s"
     assert "self" not in json.dumps(rows[3]).casefold(), "self-ratings are not shown"
+
+
+def test_template_evidence_is_name_blind_unless_names(role: Role, tmp_path: Path) -> None:
+    own = "As DS Alice Aardvark I led it; AARDVARK's team and Alice's sources. Will do."
+    path = write_applicants(tmp_path / "apps.csv", [
+        passing("A1", "Alice Aardvark", evidence={"E1": own, "E2": "With Bob Badger."}),
+        passing("A2", "Bob Badger", evidence={"E1": "Alice helped; so did Carol Crow."}),
+        passing("A3", "Carol Crow", E1="Limited")])
+    sift = run_sift(role, [path])
+
+    def evidence(**options: Any) -> dict[tuple[str, str], str]:
+        out = io.BytesIO()
+        write_marking_sheet(sift, out, **options)
+        rows = _cells(openpyxl.load_workbook(io.BytesIO(out.getvalue()))["Evidence"])
+        at = rows[3].index("Criterion")
+        return {(r[0], r[at]): r[-1] for r in rows[4:]}
+
+    blind = evidence()
+    assert blind[("A1", "E1")] == (f"As DS {NAME_REMOVED} I led it; {NAME_REMOVED}'s team and "
+                                   f"{NAME_REMOVED}'s sources. Will do.")
+    assert blind[("A1", "E2")] == f"With {NAME_REMOVED}."  # another applicant's full name
+    # Another applicant's first name alone cannot be told from a word; a full name can,
+    # even of someone not on the sheet (Carol failed on self-assessment).
+    assert blind[("A2", "E1")] == f"Alice helped; so did {NAME_REMOVED}."
+    named = evidence(names=True)
+    assert named[("A1", "E1")] == own
+    assert named[("A2", "E1")] == "Alice helped; so did Carol Crow."
 
 
 def test_template_all_and_names(four: Sift, role: Role, tmp_path: Path) -> None:
