@@ -1,6 +1,8 @@
 """Name-blind output: with --anonymise no output (terminal, CSV and its run record, JSON, xlsx,
-explain, impact) holds a name, a personal field, a file or sheet name that could be a
-person's, or the guaranteed-interview claim; monitoring values never reach a ranked output."""
+explain, impact; with the panel's marks too, assessors' comments included) holds a name, a
+personal field, a file or sheet name that could be a person's, or the guaranteed-interview
+claim; the name-blind marking template holds no name; monitoring values never reach a ranked
+output."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from shortlist.role import load_role
 from shortlist.sift import run_sift
 
 from .conftest import Applicant, passing, role_data, write_applicants, write_form, write_role
+from .marking import fill
 
 runner = CliRunner()
 
@@ -156,6 +159,64 @@ def test_no_name_or_personal_field_in_any_anonymised_output(leaky: Path) -> None
     assert {a["source"]["file"] for a in data["applicants"]} == {"input 1", "input 2",
                                                                 "input 3"}
     assert "skipped file 1" in sheets["Run"]
+
+
+ASSESSOR = "Ann Smith"
+#: Comments an assessor might write: the applicant's own name, whole and in part, and
+#: another applicant's full name.
+COMMENTS = {"A1": "Xanthippe Quillfeather's E1 is strong; QUILLFEATHER led, as Xanthippe says.",
+            "A2": "Bartholomew writes well; better than Griselda Okonkwo.",
+            "F1": "Wolfhardt: thin on E2."}
+
+
+@pytest.fixture
+def panel(leaky: Path) -> list[str]:
+    """A name-blind marking template of the leaky inputs, filled in by an assessor whose
+    comments name applicants; the panel options that use it."""
+    invoke("template", "roles/anon.toml", "--layout", "marking", "-o", "blank.xlsx",
+           TABLE_FILE, "forms")
+    listed = [r[0] for r in openpyxl.load_workbook(leaky / "blank.xlsx")["Marks"].iter_rows(
+        min_row=8, values_only=True) if r[0]]
+    assert {"A1", "A2", "F1"} <= set(listed)
+    marks = {aid: {"E1": "Substantial", "E2": "Good", "D1": "Some"} for aid in listed}
+    fill(leaky / "blank.xlsx", leaky / "ann.xlsx", marks, assessor=ASSESSOR, comments=COMMENTS)
+    return ["--marks", "ann.xlsx"]
+
+
+def test_no_name_in_any_anonymised_output_of_a_panel_run(leaky: Path, panel: list[str]) -> None:
+    outputs: dict[str, str] = {f"blank.xlsx:{part}": text
+                               for part, text in xlsx_texts(leaky / "blank.xlsx").items()}
+    for fmt in ("table", "json", "csv"):
+        r = invoke("rank", *ARGS, *panel, "--anonymise", "--format", fmt)
+        outputs[f"rank {fmt}"] = r.stdout
+        outputs[f"rank {fmt} stderr"] = r.stderr
+        outputs[f"impact {fmt}"] = invoke("impact", *ARGS, *panel, "--anonymise", "--format",
+                                          fmt).stdout
+    invoke("rank", *ARGS, *panel, "--anonymise", "--include-evidence", "-o", "panel.xlsx")
+    outputs.update({f"panel.xlsx:{part}": text
+                    for part, text in xlsx_texts(leaky / "panel.xlsx").items()})
+    for aid in ["A1", "A2", "A3", "A4", "A5", "F1"]:
+        for fmt in ("table", "json"):
+            r = invoke("explain", *ARGS, *panel, "--anonymise", "--applicant", aid, "--format",
+                       fmt)
+            outputs[f"explain {aid} {fmt}"] = r.stdout
+    found = {where: hits for where, text in outputs.items() if (hits := leaks(text, FORBIDDEN))}
+    assert found == {}
+
+    # The comments are all there, with the names taken out; the assessor is named.
+    data = json.loads(outputs["rank json"])
+    said = {a["applicant_id"]: a["assessor_comments"] for a in data["applicants"]}
+    assert said["A1"] == [{"assessor": ASSESSOR, "comment": f"{NAME_REMOVED}'s E1 is strong; "
+                           f"{NAME_REMOVED} led, as {NAME_REMOVED} says."}]
+    assert said["A2"][0]["comment"] == f"{NAME_REMOVED} writes well; better than {NAME_REMOVED}."
+    assert said["F1"][0]["comment"] == f"{NAME_REMOVED}: thin on E2."
+    assert f"Comment from {ASSESSOR}: {NAME_REMOVED}: thin on E2." in outputs["explain F1 table"]
+    moderation = sheet_texts(leaky / "panel.xlsx")["Moderation"]
+    assert f"{NAME_REMOVED} writes well" in moderation and ASSESSOR in moderation
+    # Without --anonymise the comments are as written (so the scan above proves something).
+    plain = json.loads(invoke("rank", *ARGS, *panel, "--format", "json").stdout)
+    assert {a["applicant_id"]: a["assessor_comments"] for a in plain["applicants"]}["A2"] == [
+        {"assessor": ASSESSOR, "comment": COMMENTS["A2"]}]
 
 
 def test_the_inputs_do_leak_without_anonymise(leaky: Path) -> None:
