@@ -8,10 +8,34 @@ collects every problem it can find and reports them together rather than stoppin
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of an input file, as a problem names it: its header as written in the file
+    (None if it has none) and its spreadsheet letter (None in a CSV, which has no letters)."""
+
+    header: str | None
+    letter: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How people are shown it: ``K "E2 rating"``, ``K``, or ``"E2 rating"`` in a CSV."""
+        return column_label(self.header, self.letter)
+
+
+def column_label(header: str | None, letter: str | None) -> str:
+    """A column for people from its header as written and its letter (either may be None):
+    ``K "E2 rating"``; ``K`` when it has no header; ``"E2 rating"`` when it has no letter."""
+    if letter and header is not None and header != letter:
+        return f'{letter} "{header}"'
+    if letter:
+        return letter
+    return f'"{header}"' if header is not None else ""
 
 
 @dataclass(frozen=True)
@@ -21,6 +45,10 @@ class Problem:
     `type` is a short stable slug (``unknown-rating``, ``duplicate-id``…) that scripts can
     match on; `message` says what was found and what would have been accepted.
     `row` is the spreadsheet row number (1-based, as shown by Excel) or the CSV line number.
+    `column` is the column as people are shown it (``K "E2 rating"``); `header` is its header
+    as written in the file and `column_letter` its letter (None in a CSV). Scripts match on
+    `column_name` (the header, or the letter of a column without one), which is what the
+    JSON ``column`` key holds.
     """
 
     type: str
@@ -30,10 +58,26 @@ class Problem:
     row: int | None = None
     column: str | None = None
     severity: Severity = "error"
+    column_letter: str | None = None
+    header: str | None = None
 
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
+
+    @property
+    def column_name(self) -> str | None:
+        """The column's header as written in the file, or its letter if it has no header."""
+        if self.header is not None:
+            return self.header
+        return self.column_letter if self.column_letter is not None else self.column
+
+    def at(self, column: Column | None) -> Problem:
+        """This problem located at `column` (its label, header and letter)."""
+        if column is None:
+            return self
+        return replace(self, column=column.label, column_letter=column.letter,
+                       header=column.header)
 
     def location(self) -> str:
         parts = []
@@ -58,7 +102,8 @@ class Problem:
             "file": self.file,
             "sheet": self.sheet,
             "row": self.row,
-            "column": self.column,
+            "column": self.column_name,
+            "column_letter": self.column_letter,
             "message": self.message,
         }
 

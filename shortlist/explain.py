@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .audit import render_record
+from .errors import column_label
 from .marks import pass_points
 from .role import format_points
 from .sift import Sift
@@ -122,7 +123,8 @@ def render_explanation(sift: Sift, data: dict[str, Any]) -> str:
     for e in rec["errors"]:
         where = ", ".join(x for x in (e["sheet"] and f"sheet {e['sheet']!r}",
                                       e["row"] and f"row {e['row']}",
-                                      e["column"] and f"column {e['column']}") if x)
+                                      e["column"] and "column " + column_label(
+                                          e["column"], e.get("column_letter"))) if x)
         lines.append(f"Error at {where}: {e['message']}")
     lines.append(data["decision"])
     text = "\n".join(line.rstrip() for line in lines) + "\n"

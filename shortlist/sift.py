@@ -293,7 +293,7 @@ def _num(x: Any) -> int | float | None:
 
 def _error_dict(p: Any) -> dict[str, Any]:
     return {"type": p.type, "file": p.file, "sheet": p.sheet, "row": p.row,
-            "column": p.column, "message": p.message}
+            "column": p.column_name, "column_letter": p.column_letter, "message": p.message}
 
 
 def run_sift(role: Role, inputs: Sequence[str | os.PathLike[str]], *, top: int | None = None,

@@ -177,7 +177,7 @@ def test_json_values(workdir: Path) -> None:
     assert a4["rank"] is None and a4["score"] is None and a4["status"] == "invalid"
     [err] = a4["errors"]
     assert {k: err[k] for k in SPEC_ERROR} == {
-        "file": "a.csv", "sheet": None, "row": 5, "column": '"E2 rating"',
+        "file": "a.csv", "sheet": None, "row": 5, "column": "E2 rating",
         "message": err["message"]}
     assert "'Superb'" in err["message"]
 
@@ -433,7 +433,8 @@ def test_check_json(workdir: Path) -> None:
     by_type = {p["type"]: p for p in data["problems"]}
     assert by_type["unknown-rating"]["file"] == "a.csv"
     assert by_type["unknown-rating"]["row"] == 5
-    assert by_type["unknown-rating"]["column"] == '"E2 rating"'
+    assert by_type["unknown-rating"]["column"] == "E2 rating"
+    assert by_type["unknown-rating"]["column_letter"] is None
     assert by_type["not-a-spreadsheet"]["file"] == "bad.csv"
     assert [i["readable"] for i in data["inputs"]] == [True, False]
 

@@ -250,7 +250,7 @@ def test_unreadable_guaranteed_interview_value_makes_the_applicant_invalid(
     rec = records_by_id(sift)["A1"]
     assert rec["status"] == "invalid"
     [error] = rec["errors"]
-    assert error["column"] == '"Guaranteed interview"'
+    assert error["column"] == "Guaranteed interview"
     assert "'maybe'" in error["message"]
     assert '"Yes"' in error["message"] and '"No"' in error["message"]
 
@@ -284,7 +284,7 @@ def test_unknown_rating_makes_the_applicant_invalid(role: Role, tmp_path: Path) 
     assert rec["rank"] is None and rec["shortlisted"] is False
     [error] = rec["errors"]
     assert error["row"] == 3
-    assert error["column"] == '"D1 rating"'
+    assert error["column"] == "D1 rating"
     assert error["file"].endswith("applicants.csv")
     assert "'Loads'" in error["message"]
     assert '"Extensive" (4)' in error["message"], "lists what would have been accepted"
@@ -310,7 +310,7 @@ def test_duplicate_id_within_a_file_makes_both_copies_invalid(role: Role,
     first, second_copy = list(sift.records())[1:]
     assert "row 4" in first["errors"][0]["message"]
     assert "row 2" in second_copy["errors"][0]["message"]
-    assert first["errors"][0]["column"] == '"Applicant ID"'
+    assert first["errors"][0]["column"] == "Applicant ID"
 
 
 def test_duplicate_id_differing_only_in_case_is_a_duplicate(role: Role, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shortlist.errors import InputNotFound, Problem
+from shortlist.errors import Column, InputNotFound, Problem, column_label
 from shortlist.readers import Applications, expand_inputs, read_applications
 from shortlist.readers.table import ColumnMatcher
 from shortlist.role import Role, load_role
@@ -586,12 +586,37 @@ def test_every_cell_problem_names_file_sheet_row_and_column(role: Role, tmp_path
 
 def test_problem_text_and_dict(tmp_path: Path) -> None:
     p = Problem("unknown-rating", "E1 rating 'x' is not on the scale; expected one of …",
-                "a.xlsx", "Applications", 7, 'C "E1 rating"')
+                "a.xlsx", "Applications", 7).at(Column("E1 rating", "C"))
     assert str(p) == ("a.xlsx, sheet 'Applications', row 7, column C \"E1 rating\": "
                       "E1 rating 'x' is not on the scale; expected one of …")
     assert p.to_dict() == {"type": "unknown-rating", "severity": "error", "file": "a.xlsx",
-                           "sheet": "Applications", "row": 7, "column": 'C "E1 rating"',
+                           "sheet": "Applications", "row": 7, "column": "E1 rating",
+                           "column_letter": "C",
                            "message": "E1 rating 'x' is not on the scale; expected one of …"}
+
+
+@pytest.mark.parametrize(("column", "label", "name", "letter"), [
+    (Column("E2 rating", "K"), 'K "E2 rating"', "E2 rating", "K"),
+    (Column(None, "K"), "K", "K", "K"),
+    (Column("E2 rating", None), '"E2 rating"', "E2 rating", None),
+])
+def test_problem_columns_for_people_and_for_scripts(column: Column, label: str, name: str,
+                                                    letter: str | None) -> None:
+    p = Problem("unknown-rating", "…", "a.xlsx", "S", 7).at(column)
+    assert p.column == label and column_label(name, letter) == label
+    assert (p.to_dict()["column"], p.to_dict()["column_letter"]) == (name, letter)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_json_column_is_the_header_as_written_and_the_letter_is_separate(
+        role: Role, tmp_path: Path, suffix: str) -> None:
+    path = write_applicants(tmp_path / f"a{suffix}", [passing("A1", E2="Superb")])
+    [p] = errors(read(role, path))
+    letter = chr(ord("A") + table_header().index("E2 rating"))
+    d = p.to_dict()
+    assert d["column"] == "E2 rating"
+    assert d["column_letter"] == (letter if suffix == ".xlsx" else None)
+    assert p.column == (f'{letter} "E2 rating"' if suffix == ".xlsx" else '"E2 rating"')
 
 
 def test_applicant_keeps_its_source(role: Role, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from ..errors import column_label
 from ..marks import marks_text
 from ..sift import Sift
 from .safety import neutralise
@@ -53,7 +54,8 @@ def csv_rows(sift: Sift) -> Iterator[list[Any]]:
 def _error_text(e: dict[str, Any]) -> str:
     where = ", ".join(str(x) for x in (e["sheet"] and f"sheet {e['sheet']}",
                                          e["row"] and f"row {e['row']}",
-                                         e["column"] and f"column {e['column']}") if x)
+                                         e["column"] and "column " + column_label(
+                                             e["column"], e.get("column_letter"))) if x)
     return f"{where}: {e['message']}" if where else e["message"]
 
 

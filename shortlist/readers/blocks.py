@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Problem
+from ..errors import Column, Problem
 
 
 def rating_key_of(criterion_id: str) -> str:
@@ -31,7 +31,7 @@ class Block:
     layout: str
     rows: list[int] = field(default_factory=list)
     values: dict[str, list[Any]] = field(default_factory=dict)
-    columns: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, Column] = field(default_factory=dict)
     key_rows: dict[str, int] = field(default_factory=dict)
     # Problems with the whole block (a missing column): they make every applicant in it invalid.
     block_errors: list[Problem] = field(default_factory=list)
@@ -45,13 +45,13 @@ class Block:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def where(self, key: str, i: int) -> tuple[int, str | None]:
+    def where(self, key: str, i: int) -> tuple[int, Column | None]:
         """The (row, column) of applicant i's value for `key`, for messages."""
         return self.key_rows.get(key, self.rows[i]), self.columns.get(key)
 
     def problem(self, type_: str, message: str, key: str | None, i: int) -> Problem:
         row, column = self.where(key, i) if key is not None else (self.rows[i], None)
-        return Problem(type_, message, self.file, self.sheet, row, column)
+        return Problem(type_, message, self.file, self.sheet, row).at(column)
 
     def add_row_error(self, i: int, problem: Problem) -> None:
         self.row_errors.setdefault(i, []).append(problem)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import Problem
+from ..errors import Column, Problem
 from ..role import Role, normalise_header
 from .blocks import Block, evidence_key_of, rating_key_of
 from .cells import CellError, cell_text, column_letter, is_blank, shorten
@@ -44,8 +44,14 @@ def read_form(sheets: list[Sheet], form_sheet: Sheet, header: tuple[int, dict[st
     id_col, rating_col = cols[_ID], cols[_RATING]
     evidence_col = cols.get(_EVIDENCE)
 
-    def letter(sheet: Sheet, j: int) -> str:
-        return column_letter(sheet.first_col + j)
+    def letter(sheet: Sheet, j: int) -> Column:
+        return Column(None, column_letter(sheet.first_col + j))
+
+    def headed(j: int) -> Column:
+        """A column of the criteria table, with its header as written."""
+        cells = form_sheet.rows[header_index]
+        text = cell_text(cells[j]).strip() if j < len(cells) else ""
+        return Column(text or None, column_letter(form_sheet.first_col + j))
 
     known = {c.id.casefold(): c for c in role.criteria}
     values: dict[str, Any] = {}
@@ -64,24 +70,24 @@ def read_form(sheets: list[Sheet], form_sheet: Sheet, header: tuple[int, dict[st
             block.block_errors.append(Problem(
                 "unknown-criterion", f"criterion id {raw_id!r} is not in role {role.id}; "
                 f"expected one of {', '.join(c.id for c in role.criteria)}",
-                display, form_sheet.name, row_no, letter(form_sheet, id_col)))
+                display, form_sheet.name, row_no).at(letter(form_sheet, id_col)))
             continue
         rkey = rating_key_of(criterion.id)
         if rkey in values:
             block.block_errors.append(Problem(
                 "duplicate-criterion", f"criterion {criterion.id} appears again (first at "
                 f"row {block.key_rows[rkey]}); expected one row per criterion",
-                display, form_sheet.name, row_no, letter(form_sheet, id_col)))
+                display, form_sheet.name, row_no).at(letter(form_sheet, id_col)))
             continue
         values[rkey] = cells[rating_col] if rating_col < len(cells) else None
         block.key_rows[rkey] = row_no
-        block.columns[rkey] = f'{letter(form_sheet, rating_col)} "Your rating"'
+        block.columns[rkey] = headed(rating_col)
         note(form_sheet, i, rating_col, '"Your rating"')
         if evidence_col is not None:
             ekey = evidence_key_of(criterion.id)
             values[ekey] = cells[evidence_col] if evidence_col < len(cells) else None
             block.key_rows[ekey] = row_no
-            block.columns[ekey] = f'{letter(form_sheet, evidence_col)} "Your evidence"'
+            block.columns[ekey] = headed(evidence_col)
             note(form_sheet, i, evidence_col, '"Your evidence"')
 
     header_row = form_sheet.row_number(header_index)
@@ -120,7 +126,7 @@ def read_form(sheets: list[Sheet], form_sheet: Sheet, header: tuple[int, dict[st
                     block.block_errors.append(Problem(
                         "duplicate-field", f"{role.field(name).label!r} is filled in twice "
                         f"(also sheet {prev_sheet!r} row {prev_row}); expected it once",
-                        display, sheet.name, row_no, letter(sheet, at)))
+                        display, sheet.name, row_no).at(letter(sheet, at)))
                     break
                 if name not in first_at or is_blank(values.get(name)):
                     values[name] = value
@@ -162,6 +168,6 @@ def _formula_warnings(sheet: Sheet, read: list[tuple[int, int, str]],
         out.append(formula_problem(
             what, [sheet.rows[i][j] if j < len(sheet.rows[i]) else None for i, _ in cells],
             display, sheet.name, [sheet.row_number(i) for i, _ in cells],
-            column_letter(sheet.first_col + j)))
+            Column(None, column_letter(sheet.first_col + j))))
     return out
 

@@ -1225,7 +1225,7 @@ class _Inspector:
     def add(self, kind: str, message: str, sheet: str | None = None, row: int | None = None,
             column: str | None = None) -> None:
         self.problems.append(Problem(kind, message, file=self.name, sheet=sheet, row=row,
-                                     column=column))
+                                     column=column, column_letter=column))
 
     def wrong_extension(self, kind: FileKind, head: bytes = b"") -> None:
         expected = _EXPECTED_KINDS.get(self.ext)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import Problem
+from ..errors import Column, Problem
 from ..role import Role, normalise_header
 from .blocks import Block, evidence_key_of, rating_key_of
 from .cells import CellError, cell_text, column_letter, is_blank
@@ -230,25 +230,26 @@ def read_table(sheet: Sheet, header: HeaderMatch, role: Role, display: str) -> B
     header_cells = header.cells if header.cells is not None else sheet.rows[header.row_index]
     header_row = sheet.row_number(header.row_index)
 
-    def col_label(j: int) -> str:
-        if sheet.lines is not None:  # CSV: there are no letters, name the header
-            return f'"{cell_text(header_cells[j]).strip()}"'
-        return f'{column_letter(sheet.first_col + j)} "{cell_text(header_cells[j]).strip()}"'
+    def col(j: int) -> Column:
+        """Column j: its header as written and (not in a CSV, which has none) its letter."""
+        header = cell_text(header_cells[j]).strip() if j < len(header_cells) else ""
+        letter = None if sheet.lines is not None else column_letter(sheet.first_col + j)
+        return Column(header or None, letter)
 
-    def header_problem(type_: str, message: str, column: str | None = None,
+    def header_problem(type_: str, message: str, column: Column | None = None,
                        severity: str = "error") -> Problem:
-        return Problem(type_, message, display, sheet.name, header_row, column,
-                       "warning" if severity == "warning" else "error")
+        return Problem(type_, message, display, sheet.name, header_row, None,
+                       "warning" if severity == "warning" else "error").at(column)
 
     for key, cols in header.clashes:
         block.block_errors.append(header_problem(
             "ambiguous-column",
-            f"columns {', '.join(col_label(j) for j in cols)} all match {describe_key(key)}; "
-            "expected exactly one", col_label(cols[0])))
+            f"columns {', '.join(col(j).label for j in cols)} all match {describe_key(key)}; "
+            "expected exactly one", col(cols[0])))
     for j in header.unmatched:
         block.warnings.append(header_problem(
             "unmatched-column", "matches no field or criterion of the role; not used",
-            col_label(j), "warning"))
+            col(j), "warning"))
 
     present = set(header.keys.values())
     for f in role.fields:
@@ -280,7 +281,7 @@ def read_table(sheet: Sheet, header: HeaderMatch, role: Role, display: str) -> B
 
     columns = sorted(header.keys.items())
     for j, key in columns:
-        block.columns[key] = col_label(j)
+        block.columns[key] = col(j)
     width = len(header_cells)
     last_used = max((j for j in range(width) if not is_blank(header_cells[j])), default=-1)
     kept: list[int] = []
@@ -302,8 +303,8 @@ def read_table(sheet: Sheet, header: HeaderMatch, role: Role, display: str) -> B
                 j for j in range(last_used + 1, len(cells)) if not is_blank(cells[j])]):
             block.warnings.append(Problem(
                 "cell-outside-table", "holds a value in a column with no header; not used",
-                display, sheet.name, sheet.row_number(i),
-                column_letter(sheet.first_col + extra_cells[0]), "warning"))
+                display, sheet.name, sheet.row_number(i), severity="warning").at(
+                    Column(None, column_letter(sheet.first_col + extra_cells[0]))))
     data = [sheet.rows[i] for i in kept]
     for j, key in columns:
         block.values[key] = [r[j] if j < len(r) else None for r in data]
@@ -312,13 +313,13 @@ def read_table(sheet: Sheet, header: HeaderMatch, role: Role, display: str) -> B
             return describe_key(key) if key.startswith(("rating:", "evidence:")) \
                 else role.field(key).label
 
-        block.warnings.extend(_formula_warnings(sheet, kept, columns, col_label, what,
+        block.warnings.extend(_formula_warnings(sheet, kept, columns, col, what,
                                                 display))
     return block
 
 
 def _formula_warnings(sheet: Sheet, kept: list[int], columns: list[tuple[int, str]],
-                      col_label: Callable[[int], str], what: Callable[[str], str],
+                      col: Callable[[int], Column], what: Callable[[str], str],
                       display: str) -> list[Problem]:
     """One `formula-cell` warning per column read that holds formulas in applicants' rows."""
     assert sheet.formula_rows is not None and sheet.formula_cols is not None
@@ -331,7 +332,7 @@ def _formula_warnings(sheet: Sheet, kept: list[int], columns: list[tuple[int, st
         if at:
             out.append(formula_problem(
                 what(key), [_cell(sheet, i, j) for i in at], display, sheet.name,
-                [sheet.row_number(i) for i in at], col_label(j)))
+                [sheet.row_number(i) for i in at], col(j)))
     return out
 
 
@@ -341,7 +342,7 @@ def _cell(sheet: Sheet, i: int, j: int) -> Any:
 
 
 def formula_problem(what: str, values: list[Any], display: str, sheet: str | None,
-                    rows: list[int], column: str) -> Problem:
+                    rows: list[int], column: Column) -> Problem:
     """The warning for the formula cells of one column: located at the first, counted."""
     n = len(values)
     if n == 1:
@@ -356,7 +357,8 @@ def formula_problem(what: str, values: list[Any], display: str, sheet: str | Non
         message += (f"; {which} no value and read{'s' if n == 1 else ''} as blank (if a value "
                     "is expected, open the file in Excel or LibreOffice and save it again so "
                     "that the formulas are calculated)")
-    return Problem("formula-cell", message, display, sheet, rows[0], column, "warning")
+    return Problem("formula-cell", message, display, sheet, rows[0],
+                   severity="warning").at(column)
 
 
 def _examples(f: Any) -> list[str]:
