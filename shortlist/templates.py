@@ -5,7 +5,13 @@ value rows in columns A and B above the criteria table
 `Criterion ID | Section | Criterion | Your rating | Your evidence | Word limit | Words`.
 Equality-monitoring fields go on their own sheet, so the application itself never shows them.
 `table` (one applicant per row) has a header row `readers/table.py` matches: the fields by
-label, then `<ID> rating` and `<ID> evidence` per criterion, then the monitoring fields.
+label, then `<ID> rating` and `<ID> evidence` per criterion, then, set apart at the far right
+under their own band and shading, the optional equality-monitoring fields.
+
+The form's `Words` cells count words as `shortlist` does (`str.split()`): runs of spaces, tabs,
+line breaks and non-breaking spaces separate words. The table layout has no word-count
+columns (any column the reader does not know is named by `check` as unmatched); its
+evidence cells turn red over the word limit instead.
 
 Ratings and fields with fixed values get drop-down lists; lists that cannot be written inline
 (over Excel's 255 characters, or with a comma in a value) are kept on a hidden "Lists" sheet.
@@ -54,6 +60,18 @@ STYLES: dict[str, dict[str, Any]] = {
     "note": {"valign": "top", "italic": True, "font_color": "#7F7F7F"},
 }
 _OVER_LIMIT = {"bg_color": "#FFC7CE", "font_color": "#9C0006", "bold": True}
+# The table layout's equality-monitoring columns: a shading of their own, apart from the
+# application's yellow input cells.
+_MONITORING_FILL = "#E4DFEC"
+STYLES.update({
+    "monitoring_band": {"bold": True, "valign": "vcenter", "align": "center",
+                        "text_wrap": True, "font_color": "#3F3151", "bg_color": "#CCC0DA",
+                        "border": 1, "border_color": "#BFBFBF"},
+    "monitoring_header": {**STYLES["header"], "bg_color": "#5F497A"},
+    "monitoring_input": {**_INPUT, "bg_color": _MONITORING_FILL},
+    "gap": {"bg_color": "#F2F2F2"},
+})
+MONITORING_BAND = "Equality monitoring – optional, never used in scoring"
 
 
 def write_template(role: Role, out: BinaryIO, layout: str = "form", *,
@@ -185,10 +203,18 @@ def _criterion_text(c: Criterion, role: Role) -> str:
     return f"{text}\n{_requirement(c, role)}"
 
 
+#: The characters the word count treats as spaces, besides the space itself: CR, LF, tab and
+#: the non-breaking space (UNICHAR, not CHAR, which LibreOffice reads in a legacy code page).
+_WORD_SEPARATORS = ("CHAR(13)", "CHAR(10)", "CHAR(9)", "_xlfn.UNICHAR(160)")
+
+
 def _word_count(cell: str) -> str:
-    """Excel formula: the words in `cell`, as `len(text.split())` counts them for spaces and
-    line breaks."""
-    t = f'TRIM(SUBSTITUTE(SUBSTITUTE({cell},CHAR(13)," "),CHAR(10)," "))'
+    """Excel formula: the words in `cell`, as `len(text.split())` counts them in ordinary text
+    (words separated by runs of spaces, line breaks, tabs or non-breaking spaces)."""
+    t = cell
+    for char in _WORD_SEPARATORS:
+        t = f'SUBSTITUTE({t},{char}," ")'
+    t = f"TRIM({t})"  # leading and trailing spaces gone, runs of spaces made one
     return f'IF(LEN({t})=0,0,LEN({t})-LEN(SUBSTITUTE({t}," ",""))+1)'
 
 
@@ -238,8 +264,8 @@ def _instructions(role: Role, layout: str) -> str:
     if _monitoring(role):
         text += (f" The '{MONITORING_SHEET}' questions are optional and never used in "
                  "scoring." if layout == "form" else
-                 " The equality-monitoring columns at the right are optional and never used "
-                 "in scoring.")
+                 " The equality-monitoring columns at the far right (shaded purple) are "
+                 "optional and never used in scoring.")
     return text
 
 
@@ -338,37 +364,59 @@ def _write_table(x: ExcelText, lists: _Lists, role: Role, rows: int) -> None:
         columns.append((f"{c.id} rating", 14, "rating", c))
         if c.evidence != "none":
             columns.append((f"{c.id} evidence", 40, "evidence", c))
-    for f in _monitoring(role):
-        columns.append((f.label, 16, "field", f))
+    monitoring = _monitoring(role)
+    if monitoring:
+        # Set apart at the far right: a narrow blank column, then the monitoring fields.
+        columns.append(("", 2, "gap", None))
+        for f in monitoring:
+            columns.append((f.label, 18, "monitoring", f))
 
     header_row = 3
     first, last = header_row + 1, header_row + rows
     widths = [w for _, w, _, _ in columns]
+    column_styles = {"evidence": "input_wrap", "monitoring": "monitoring_input", "gap": "gap"}
     # Empty cells take their column's format: every row below the header is for input.
-    x.widths(ws, widths, formats=[x["input_wrap"] if kind == "evidence" else x["input"]
+    x.widths(ws, widths, formats=[x[column_styles.get(kind, "input")]
                                   for _, _, kind, _ in columns])
     for r in range(header_row):  # the rows above the header are not for input
-        x.height(ws, r, 24 if r == 0 else None, x["text"])
+        x.height(ws, r, 24 if r == 0 else 30 if r == 2 and monitoring else None, x["text"])
     x.write(ws, 0, 0, f"Applications – {role.title}", "title")
-    span = min(len(columns) - 1, 11)
+    application = [j for j, (_, _, kind, _) in enumerate(columns)
+                   if kind not in ("gap", "monitoring")]
+    span = min(application[-1], 11)
     ws.merge_range(1, 0, 1, span, "", x["wrap"])
     x.write(ws, 1, 0, _instructions(role, "table"), "wrap", width=sum(widths[:span + 1]))
     x.write(ws, 2, 0, "One applicant per row. Hover over a criterion's header for its full "
             "text.", "note")
-    x.header(ws, header_row, [h for h, _, _, _ in columns], height=45)
+    for j, (head, _, kind, _) in enumerate(columns):
+        style = {"monitoring": "monitoring_header", "gap": "gap"}.get(kind, "header")
+        x.headers[(ws.name, j)] = head
+        if head:
+            x.write(ws, header_row, j, head, style)
+        else:
+            ws.write_blank(header_row, j, None, x[style])
+    x.height(ws, header_row, 45)
+    if monitoring:
+        band = [j for j, (_, _, kind, _) in enumerate(columns) if kind == "monitoring"]
+        if len(band) > 1:
+            ws.merge_range(2, band[0], 2, band[-1], "", x["monitoring_band"])
+        x.write(ws, 2, band[0], MONITORING_BAND, "monitoring_band")
 
     over = wb.add_format(_OVER_LIMIT)
     for j, (_, _, kind, subject) in enumerate(columns):
-        if kind == "field":
+        if kind in ("field", "monitoring"):
             values = _field_values(subject)
             if values:
                 _validate(ws, lists, first, j, last, values, subject.label)
+            if kind == "monitoring":
+                ws.write_comment(header_row, j, _monitoring_note(subject),
+                                 {"x_scale": 2, "y_scale": 1.5, "font_size": 9})
         elif kind == "rating":
             c = subject
             _validate(ws, lists, first, j, last, c.scale.levels, f"{c.id} rating")
             ws.write_comment(header_row, j, _comment(c, role),
                              {"x_scale": 3, "y_scale": 3, "font_size": 9})
-        else:
+        elif kind == "evidence":
             c = subject
             if c.word_limit is not None:
                 cell = xl_rowcol_to_cell(first, j, row_abs=False, col_abs=True)
@@ -386,6 +434,13 @@ def _write_table(x: ExcelText, lists: _Lists, role: Role, rows: int) -> None:
     ws.repeat_columns(0, 1)
     ws.activate()
     _write_criteria(x, role)
+
+
+def _monitoring_note(f: Field) -> str:
+    return (f"{f.label}: optional. Equality-monitoring data: used only to monitor equality "
+            "of opportunity, in aggregate; never shown to the sift panel with scores and "
+            "never used in scoring." + (f"\nChoose from: {', '.join(f.values)}"
+                                       if f.values else ""))
 
 
 def _comment(c: Criterion, role: Role) -> str:

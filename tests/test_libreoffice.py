@@ -170,3 +170,30 @@ def test_libreoffice_counts_the_words(role_id: str, profile: Path, tmp_path: Pat
         if c.evidence == "none":
             continue
         assert r[6] == str(len(ans["evidence"].get(c.id, "").split())), c.id
+
+
+# Evidence as applicants paste it: tabs, non-breaking spaces (from Word or a web page), runs
+# of spaces, spaces at the ends, Windows line breaks.
+PASTED = ["First\tsecond\tthird", "Led\u00a0the\u00a0team and won", "  spaced   out  words  ",
+          "Line one\r\nline two\r\n\r\nline three", "\u00a0\ttabbed\u00a0\t", "one"]
+
+
+@pytest.mark.parametrize("role_id", SEED_ROLES)
+def test_the_form_counts_words_as_shortlist_does(role_id: str, profile: Path,
+                                                 tmp_path: Path) -> None:
+    role = seed_role(role_id)
+    ans = answers(role, 1)
+    evidence = [c for c in role.criteria if c.evidence != "none"]
+    ans["evidence"] = {c.id: PASTED[k % len(PASTED)] for k, c in enumerate(evidence)}
+    wb = template(role, "form")
+    fill_form(wb, role, ans)
+    source = tmp_path / "pasted.xlsx"
+    wb.save(source)
+    convert(profile, source, ALL_SHEETS_CSV, tmp_path / "csv")
+    _, body = by_header(read_csv(tmp_path / "csv" / "pasted-Application.csv"), "Criterion ID")
+    shown = {r[0]: r[6] for r in body if r[0] in ans["evidence"]}
+    assert shown == {cid: str(len(text.split())) for cid, text in ans["evidence"].items()}
+    # ... and the tool, reading the same file, counts the same.
+    apps = read_applications(role, [source])
+    for cid, text in ans["evidence"].items():
+        assert int(apps.frame[f"words:{cid}"].iloc[0]) == len(text.split()), cid

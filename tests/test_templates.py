@@ -15,6 +15,7 @@ from shortlist.role import Criterion, Field, Role, load_role
 from shortlist.templates import (
     FORM_HEADER,
     LISTS_SHEET,
+    MONITORING_BAND,
     MONITORING_SHEET,
     TABLE_ROWS,
     write_template,
@@ -376,4 +377,44 @@ def test_only_formulas_are_word_counts(role_id: str, layout: str) -> None:
     rows = form_rows(wb["Application"])
     for (sheet, coordinate, formula), c in zip(formulas, counted, strict=True):
         assert (sheet, coordinate) == ("Application", f"G{rows[c.id]}")
-        assert formula.startswith("=IF(LEN(TRIM(SUBSTITUTE(SUBSTITUTE(E")
+        assert formula.startswith("=IF(LEN(TRIM(SUBSTITUTE(SUBSTITUTE(")
+        # Counted as `str.split()` counts: CR, LF, tab and non-breaking space separate words.
+        for char in ("CHAR(13)", "CHAR(10)", "CHAR(9)", "_xlfn.UNICHAR(160)"):
+            assert f'{char}," ")' in formula, char
+        assert f"(E{rows[c.id]}," in formula
+
+
+@pytest.mark.parametrize("role_id", SEED_ROLES)
+def test_table_monitoring_columns_are_set_apart(role_id: str, tmp_path: Path) -> None:
+    role = seed_role(role_id)
+    monitoring = [f.label for f in role.fields if f.monitoring]
+    assert monitoring
+    wb = template(role, "table")
+    ws = wb["Applications"]
+    header_row, cols = table_columns(ws)
+    heads = [c.value for c in ws[header_row]]
+    first = heads.index(monitoring[0])
+    # At the far right, after a blank column, under their own band.
+    assert heads[first:] == monitoring and heads[first - 1] is None
+    band = ws.cell(header_row - 1, first + 1)
+    assert band.value == MONITORING_BAND
+    merged = [str(m) for m in ws.merged_cells.ranges]
+    assert f"{band.coordinate}:{ws.cell(header_row - 1, len(heads)).coordinate}" in merged
+    app_fill = ws.cell(header_row, 1).fill.fgColor.rgb
+    for label in monitoring:
+        header = ws.cell(header_row, cols[label])
+        assert header.fill.fgColor.rgb != app_fill
+        assert "never used in scoring" in header.comment.text
+        fmt = column_format(ws, cols[label])
+        assert fmt.protection.locked is False
+        assert fmt.fill.fgColor.rgb != column_format(ws, cols["Applicant ID"]).fill.fgColor.rgb
+    # Filled in, every column is read, the monitoring fields too, and nothing is unmatched.
+    all_answers = [answers(role, i) for i in range(3)]
+    fill_table(wb, role, all_answers)
+    wb.save(tmp_path / "filled.xlsx")
+    apps = read_applications(role, [tmp_path / "filled.xlsx"])
+    check_read_back(apps, role, all_answers)
+    assert [str(p) for p in apps.problems] == []
+    for f in role.fields:
+        if f.monitoring:
+            assert list(apps.frame[f.name]) == [a["fields"][f.name] for a in all_answers]

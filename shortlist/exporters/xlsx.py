@@ -138,6 +138,7 @@ class ExcelText:
         self._changes: dict[tuple[str, str], _Change] = {}
         self._widths: dict[str, dict[int, float]] = {}
         self._tall: dict[str, tuple[int, float]] = {}  # sheet → (row, height set) last raised
+        self._row_formats: dict[tuple[str, int], Any] = {}
 
     def widths(self, ws: Any, widths: Sequence[float], first: int = 0,
                formats: Sequence[Any] | None = None) -> None:
@@ -154,9 +155,12 @@ class ExcelText:
         return sum(known.get(j, 8.43) for j in range(first, last + 1))
 
     def height(self, ws: Any, row: int, points: float | None, fmt: Any = None) -> None:
-        """Set a row's height (points) outright, and optionally its format."""
+        """Set a row's height (points) outright, and optionally its format (kept when the
+        row is made taller for wrapped text)."""
         ws.set_row(row, points, fmt)
         self._tall[ws.name] = (row, points or 15.0)
+        if fmt is not None:
+            self._row_formats[(ws.name, row)] = fmt
 
     def line_points(self, ws: Any, col: int, text: str, style: str,
                     width: float | None = None) -> float | None:
@@ -180,7 +184,7 @@ class ExcelText:
         last_row, last_points = self._tall.get(ws.name, (-1, 0.0))
         if last_row == row and last_points >= points:
             return
-        ws.set_row(row, points)
+        ws.set_row(row, points, self._row_formats.get((ws.name, row)))
         self._tall[ws.name] = (row, points)
 
     def __getitem__(self, name: str) -> Any:
