@@ -1,7 +1,9 @@
 """The run record every output carries, and writing an output together with it.
 
 The record (`Sift.run_record()`) names the tool version, the time, the role file and every
-input with its SHA-256, every option and the counts. Where it goes:
+input with its SHA-256, every option and the counts; after a panel round, every marking
+sheet and the agreed sheet with their SHA-256 and the rule combining the marks. Where it
+goes:
 
 - JSON: the top-level keys beside `applicants` (the record *is* the JSON minus applicants);
 - xlsx: the Run sheet;
@@ -46,10 +48,21 @@ def render_record(record: Mapping[str, Any]) -> str:
     for i in record.get("inputs", []):
         lines.append(f"  input: {i['file']}, {i['applicants']} applicant(s), "
                      f"SHA-256 {i['sha256'] or '(unreadable)'}")
+    panel = record.get("panel")
+    if panel:
+        for sheet in panel.get("marks", []):
+            lines.append(f"  marks: {_marking_sheet(sheet)}")
+        if panel.get("agreed"):
+            lines.append(f"  agreed marks: {_marking_sheet(panel['agreed'])}")
     options = record.get("options")
     if options:
         lines.append("  options: " + ", ".join(f"{k} {_option(v)}" for k, v in options.items()))
     return "\n".join(lines) + "\n"
+
+
+def _marking_sheet(sheet: Mapping[str, Any]) -> str:
+    return (f"{sheet['file']}, assessor {sheet['assessor']}, {sheet['applicants']} "
+            f"applicant(s), SHA-256 {sheet['sha256']}")
 
 
 def _option(value: Any) -> str:

@@ -24,6 +24,7 @@ from shortlist.role import load_role
 from shortlist.sift import run_sift
 
 from .conftest import passing, write_applicants, write_form, write_role
+from .marking import fill
 
 runner = CliRunner()
 
@@ -176,6 +177,47 @@ def test_explain_carries_the_record(work: Path) -> None:
     assert run["inputs"] == rank_json(*INPUTS)["inputs"]
     text = invoke("explain", "test-ds", *INPUTS, "-a", "B1").stdout
     assert "\nRun record: shortlist 0.1.0" in text and sha(work / "a.csv") in text
+
+
+def test_a_panel_round_is_in_every_record(work: Path) -> None:
+    for who, name in (("ann", "Ann Smith"), ("bob", "Bob Jones"), ("agreed", "Panel")):
+        result = invoke("template", "test-ds", "--layout", "marking", "-o", f"{who}.xlsx",
+                        *INPUTS, "--assessor", name)
+        assert result.exit_code == 0, result.output
+    fill(work / "ann.xlsx", work / "ann.xlsx", {"A2": {"E1": "Substantial"}})
+    panel = ["--marks", "ann.xlsx", "--marks", "bob.xlsx", "--agreed", "agreed.xlsx",
+             "--combine", "min"]
+    sheets = {"ann.xlsx": "Ann Smith", "bob.xlsx": "Bob Jones", "agreed.xlsx": "Panel"}
+
+    data = rank_json(*INPUTS, *panel)
+    assert data["options"]["combine"] == "min"
+    assert [m["file"] for m in data["panel"]["marks"]] == ["ann.xlsx", "bob.xlsx"]
+    assert data["panel"]["agreed"]["sha256"] == sha(work / "agreed.xlsx")
+
+    table = invoke("rank", "test-ds", *INPUTS, *panel)
+    assert table.exit_code == 0, table.output
+    explained = invoke("explain", "test-ds", *INPUTS, "-a", "A2", *panel)
+    assert explained.exit_code == 0, explained.output
+    for text in (table.stdout, explained.stdout):
+        footer = text.split("\nRun record: ")[1]
+        for file, who in sheets.items():
+            kind = "agreed marks" if file == "agreed.xlsx" else "marks"
+            assert f"  {kind}: {file}, assessor {who}, " in footer
+            assert f"SHA-256 {sha(work / file)}" in footer
+        assert "combine min" in footer
+
+    assert invoke("rank", "test-ds", *INPUTS, *panel, "-o", "out.xlsx").exit_code == 0
+    ws = openpyxl.load_workbook(work / "out.xlsx")["Run"]
+    facts = {r[0]: r[1] for r in ws.iter_rows(values_only=True) if r[0]}
+    assert facts["Marks combined by"].startswith("min of the assessors' points; the agreed")
+    rows = list(ws.iter_rows(values_only=True))
+    for file, who in sheets.items():
+        row = next(r for r in rows if r[0] == file)
+        assert row[1] == sha(work / file) and row[3] == who
+
+    assert invoke("rank", "test-ds", *INPUTS, *panel, "-o", "out.csv").exit_code == 0
+    record = json.loads((work / "out.csv.run.json").read_text(encoding="utf-8"))
+    assert record["options"]["combine"] == "min" and record["panel"] == data["panel"]
 
 
 def test_run_record_is_the_json_without_applicants(work: Path) -> None:

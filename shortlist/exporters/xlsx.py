@@ -30,6 +30,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from .. import __version__
 from ..errors import OutputError
 from ..impact import monitoring_fields
+from ..marks import SCOPE_TEXT
 from ..ranking import FAILED, INVALID, RANKED, SHORTLISTED
 from ..role import Criterion, Role, format_points
 from ..sift import Sift
@@ -931,6 +932,10 @@ def _write_run(x: ExcelText, ws: Any, sift: Sift, late_notes: Callable[[], list[
         ("Anonymised", yes_no[sift.anonymise]),
         ("Unreadable files skipped", yes_no[sift.skip_unreadable]),
         ("Evidence of every applicant included", yes_no[sift.include_evidence]),
+        *([("Marks combined by", f"{sift.panel.combine} of the assessors' points"
+            + ("; the agreed marks replace them where given"
+               if sift.panel.agreed_sheet is not None else ""))]
+          if sift.panel is not None else []),
         ("Applicants read", summary["applicants"]), ("Ranked", summary["ranked"]),
         ("Failed an essential criterion", summary["failed_essential"]),
         ("Invalid", summary["invalid"]), ("Shortlisted", summary["shortlisted"]),
@@ -959,6 +964,24 @@ def _write_run(x: ExcelText, ws: Any, sift: Sift, late_notes: Callable[[], list[
         x.write(ws, row, 3, i.layout or "", "text")
         x.write(ws, row, 4, i.sheet or "", "text")
         x.write(ws, row, 5, "Yes" if i.readable else "No (unreadable)", "text")
+    if sift.panel is not None:
+        row += 2
+        x.write(ws, row, 0, "Marking sheets", "subtitle")
+        row += 1
+        x.header(ws, row, ["File", "SHA-256", "Applicants", "Assessor", "Sheet", "Role in the "
+                           "round", "Lists"])
+        sheets = [(s, "assessor's marks") for s in sift.panel.sheets]
+        if sift.panel.agreed_sheet is not None:
+            sheets.append((sift.panel.agreed_sheet, "agreed marks (override)"))
+        for sheet, part in sheets:
+            row += 1
+            x.write(ws, row, 0, sheet.file, "wrap")
+            x.write(ws, row, 1, sheet.sha256, "mono")
+            ws.write_number(row, 2, len(sheet.rows), x["int"])
+            x.write(ws, row, 3, sheet.name, "text")
+            x.write(ws, row, 4, sheet.sheet or "", "text")
+            x.write(ws, row, 5, part, "wrap")
+            x.write(ws, row, 6, SCOPE_TEXT.get(sheet.scope, sheet.scope), "wrap")
     problems = sift.apps.problems
     row += 2
     x.write(ws, row, 0, f"Problems found in the inputs ({len(problems)})", "subtitle")
