@@ -1,9 +1,9 @@
 """The run record every output carries, and writing an output together with it.
 
 The record (`Sift.run_record()`) names the tool version, the time, the role file and every
-input with its SHA-256, every option and the counts; after a panel round, every marking
-sheet and the agreed sheet with their SHA-256 and the rule combining the marks. Where it
-goes:
+input with its SHA-256, every option, the counts and every problem found in the inputs;
+after a panel round, every marking sheet and the agreed sheet with their SHA-256 and the
+rule combining the marks. Where it goes:
 
 - JSON: the top-level keys beside `applicants` (the record *is* the JSON minus applicants);
 - xlsx: the Run sheet;
@@ -57,6 +57,12 @@ def render_record(record: Mapping[str, Any]) -> str:
     options = record.get("options")
     if options:
         lines.append("  options: " + ", ".join(f"{k} {_option(v)}" for k, v in options.items()))
+    problems = record.get("problems") or []
+    errors = sum(1 for p in problems if p["severity"] == "error")
+    warnings = sum(1 for p in problems if p["severity"] == "warning")
+    if errors or warnings:
+        lines.append(f"  problems in the inputs: {errors} error(s), {warnings} warning(s); "
+                     "run `shortlist check` for each with its location")
     return "\n".join(lines) + "\n"
 
 

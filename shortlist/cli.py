@@ -253,7 +253,21 @@ def _sift(role: Role, inputs: list[Path], **options: Any) -> Sift:
         fail(str(exc))
 
 
+MAX_WARNINGS_SHOWN = 10
+
+
 def _report_input_problems(sift: Sift) -> None:
+    """On stderr: the inputs' warnings (formula cells, hidden sheets, unmatched columns…),
+    one line each with its location (the first few when there are many), the invalid
+    applicants' count and the files skipped."""
+    warnings = [p for p in sift.apps.problems if p.severity == "warning"]
+    shown = warnings if len(warnings) <= MAX_WARNINGS_SHOWN else \
+        warnings[:MAX_WARNINGS_SHOWN - 1]
+    for p in shown:
+        warn(str(p))
+    if len(shown) < len(warnings):
+        warn(f"… and {len(warnings) - len(shown)} more warning(s) about the inputs; run "
+             "`shortlist check` for every one with its location.")
     invalid = sift.summary()["invalid"]
     if invalid:
         warn(f"{invalid} applicant(s) are invalid and not ranked; run `shortlist check` "

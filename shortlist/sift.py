@@ -277,6 +277,9 @@ class Sift:
             "created": self.created.isoformat(timespec="seconds"),
             **({"panel": self.panel.to_dict()} if self.panel is not None else {}),
             "summary": self.summary(),
+            # Every problem found in the inputs, as `shortlist check --format json` lists
+            # them: errors (also under each invalid applicant), warnings and notes.
+            "problems": [p.to_dict() for p in self.apps.problems],
         }
 
 

@@ -224,7 +224,7 @@ def test_run_record_is_the_json_without_applicants(work: Path) -> None:
     sift = run_sift(load_role(work / "roles" / "test-ds.toml"), [work / "a.csv"])
     data = sift.to_dict()
     assert list(data) == ["shortlist_version", "role", "inputs", "options", "created",
-                          "summary", "applicants"]
+                          "summary", "problems", "applicants"]
     data.pop("applicants")
     assert sift.run_record() == data
 

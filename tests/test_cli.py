@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 import typer
 from typer.testing import CliRunner, Result
@@ -88,7 +89,10 @@ def test_rank_prints_a_table(workdir: Path) -> None:
     assert "invalid" in lines[row_of["A4"]]
     assert ("\n4 applicants: 2 ranked, 1 failed an essential criterion, 1 invalid; 1 "
             "shortlisted (top 1).\n\nRun record: shortlist 0.1.0, created ") in out
-    assert out.rstrip().endswith("include_evidence no")  # the run record is the footer
+    # The run record is the footer, ending with what was found in the inputs.
+    assert out.rstrip().endswith("include_evidence no\n  problems in the inputs: 1 error(s), "
+                                 "0 warning(s); run `shortlist check` for each with its "
+                                 "location")
     # Messages go to stderr, never into the data.
     assert "Warning: 1 applicant(s) are invalid" in result.stderr
     assert "Warning" not in out
@@ -383,6 +387,71 @@ def test_missing_input_file(workdir: Path) -> None:
     assert result.exit_code == 1
     assert "Error: input missing.csv does not exist" in result.stderr
     assert_clean(result)
+
+
+# ---------------------------------------------------------------------------------------------
+# rank: warnings about the inputs
+
+
+def _warned_inputs(workdir: Path, extra_columns: int = 1) -> list[str]:
+    """extra.csv with unmatched columns, and sheets.xlsx with a hidden sheet of applicants
+    and a rating that is a formula never calculated."""
+    path = write_applicants(workdir / "extra.csv", [passing("X1"), passing("X2")])
+    text = path.read_text(encoding="utf-8").splitlines()
+    heads = [f"Note {k}" for k in range(extra_columns)]
+    text = [",".join([text[0], *heads])] + [ln + "," * extra_columns for ln in text[1:]]
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    book = write_applicants(workdir / "sheets.xlsx", [passing("S1"), passing("S2")])
+    wb = openpyxl.load_workbook(book)
+    ws = wb.active
+    heads = [c.value for c in ws[1]]
+    ws.cell(2, heads.index("D1 rating") + 1).value = '=IF(TRUE,"Some","None")'
+    old = wb.copy_worksheet(ws)
+    old.title = "Last year"
+    old.sheet_state = "hidden"
+    wb.save(book)
+    return ["extra.csv", "sheets.xlsx"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json", "xlsx"])
+def test_rank_shows_the_inputs_warnings(workdir: Path, fmt: str) -> None:
+    inputs = _warned_inputs(workdir)
+    out = ["-o", f"out.{fmt}"] if fmt == "xlsx" else ["--format", fmt]
+    result = invoke("rank", "test-ds", *inputs, *out)
+    assert result.exit_code == 0, result.output
+    warnings = [ln for ln in result.stderr.splitlines() if ln.startswith("Warning: ")]
+    assert 'Warning: extra.csv, row 1, column "Note 0": matches no field or criterion of the ' \
+        "role; not used" in warnings
+    assert any(ln.startswith("Warning: sheets.xlsx, sheet 'Last year': is hidden")
+               for ln in warnings), warnings
+    assert any(ln.startswith("Warning: sheets.xlsx, sheet 'Applications'") and "formula" in ln
+               for ln in warnings), warnings
+    assert "Warning" not in result.stdout
+
+
+def test_rank_json_lists_the_problems_as_check_does(workdir: Path) -> None:
+    inputs = _warned_inputs(workdir)
+    data = json.loads(invoke("rank", "test-ds", *inputs, "a.csv", "--format", "json").stdout)
+    checked = json.loads(invoke("check", "test-ds", *inputs, "a.csv", "--format",
+                                "json").stdout)
+    assert data["problems"] == checked["problems"]
+    kinds = {(p["type"], p["severity"]) for p in data["problems"]}
+    assert {("unmatched-column", "warning"), ("hidden-sheet", "warning"),
+            ("formula-cell", "warning"), ("unknown-rating", "error")} <= kinds
+    for p in data["problems"]:
+        assert set(p) >= {"type", "severity", "file", "sheet", "row", "column", "message"}
+
+
+def test_many_warnings_are_counted(workdir: Path) -> None:
+    inputs = _warned_inputs(workdir, extra_columns=30)
+    result = invoke("rank", "test-ds", *inputs, "--format", "csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.output
+    warnings = [ln for ln in result.stderr.splitlines() if ln.startswith("Warning: ")]
+    assert len(warnings) == 10
+    assert warnings[-1] == ("Warning: … and 23 more warning(s) about the inputs; run "
+                            "`shortlist check` for every one with its location.")
+    record = json.loads((workdir / "out.csv.run.json").read_text(encoding="utf-8"))
+    assert len([p for p in record["problems"] if p["severity"] == "warning"]) == 32
 
 
 # ---------------------------------------------------------------------------------------------
