@@ -40,9 +40,11 @@ calamine reports for xlsx and xls only. :func:`inspect` returns them with the pr
 from __future__ import annotations
 
 import codecs
+import contextlib
 import html
 import io
 import mmap
+import os
 import posixpath
 import pyexpat
 import queue
@@ -108,6 +110,11 @@ class Limits:
     #: 32 bytes per cell of the used range, so 10 million cells is ~320 MB before any Python
     #: object exists.
     max_cells: int = 10_000_000
+    #: Cells of the used ranges of all the sheets of one file, added up. Every sheet is
+    #: loaded (each becomes about 20 bytes a cell of Python lists, kept while the file is
+    #: read), so forty sheets just under `max_cells` would need gigabytes. Files are read one
+    #: after another and each one's cells are let go before the next, so this bounds a run.
+    max_total_cells: int = 20_000_000
     #: Characters in one run of text (one cell, one shared string, one attribute).
     #: Excel itself stops at 32,767; LibreOffice and other tools allow more.
     max_cell_chars: int = 1_000_000
@@ -138,6 +145,8 @@ class FileKind:
 ZIP_BOMB = "zip-bomb"
 XML_ENTITIES = "xml-entities"
 SHEET_TOO_LARGE = "sheet-too-large"
+WORKBOOK_TOO_LARGE = "workbook-too-large"
+TOO_LARGE_FOR_MEMORY = "too-large-for-memory"
 CELL_TOO_LARGE = "cell-too-large"
 TEXT_TOO_LARGE = "text-too-large"
 PASSWORD_PROTECTED = "password-protected"
@@ -190,6 +199,77 @@ def _hint(limit: str, lead: str = "") -> str:
     """What a message about an exceeded limit ends with: the limit's name and how to raise
     it, e.g. `` (limit max_cells; raise it with --limit max_cells=N)``."""
     return f"{lead} (limit {limit}; raise it with --limit {limit}=N)"
+
+
+#: What one cell of a used range costs while a file is read: calamine's own cell (32 bytes)
+#: while its sheet is converted, and the Python list slots and row lists it becomes (about
+#: 20 bytes) for as long as the file is being read. Measured with python-calamine 0.4 on
+#: sheets of empty cells; text and numbers in the cells are bounded by the other limits.
+NATIVE_CELL_BYTES = 32
+PYTHON_CELL_BYTES = 20
+
+
+def grid_bytes(largest: int, total: int, all_at_once: bool = False) -> int:
+    """Estimated peak memory for reading a file whose largest sheet's used range has
+    `largest` cells and whose sheets' ranges add up to `total`. calamine decodes every sheet
+    of an .xls or .ods when it opens the file (`all_at_once`), and one sheet at a time of an
+    .xlsx or .xlsb."""
+    return NATIVE_CELL_BYTES * (total if all_at_once else largest) + PYTHON_CELL_BYTES * total
+
+
+def memory_ceiling() -> int:
+    """The most memory this process could have: the computer's physical memory, or less if a
+    container (cgroup) or an address-space limit (``ulimit -v``, less what is mapped already)
+    allows less. No limit can raise it: a file needing more cannot be read here at all."""
+    found: list[int] = []
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        found.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    for name in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(name).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            found.append(int(text))
+    try:
+        import resource
+
+        for which in (resource.RLIMIT_AS, getattr(resource, "RLIMIT_DATA", None)):
+            if which is None:
+                continue
+            soft = resource.getrlimit(which)[0]
+            if soft != resource.RLIM_INFINITY and soft > 0:
+                found.append(max(soft - _mapped_bytes(), 0))
+    except (ImportError, OSError, ValueError):
+        pass
+    found = [n for n in found if n > 0]
+    return min(found) if found else 1 << 62
+
+
+def _mapped_bytes() -> int:
+    """Virtual memory this process has mapped already (Linux; 0 elsewhere)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0
+
+
+def _bytes_text(n: int) -> str:
+    """1536 → '1.5 KB'; sizes for messages about memory (powers of 1024, one decimal)."""
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{n} bytes"  # pragma: no cover - the loop always returns
+
+
+def _memory_refusal(need: int, ceiling: int) -> str:
+    """The end of a message about a file that cannot fit in memory whatever the limits."""
+    return (f"opening it would need about {_bytes_text(need)} of memory, more than the "
+            f"{_bytes_text(ceiling)} this computer can give shortlist, so no --limit can allow "
+            "it")
 
 
 def _col_letters(n: int) -> str:
@@ -322,6 +402,10 @@ class Inspection:
 
     problems: list[Problem]
     cells: dict[str, CellMarks]
+    #: Cells of the used ranges of all the sheets measured, added up.
+    grid_cells: int = 0
+    #: Estimated memory (bytes) that reading them will take at its peak (`grid_bytes`).
+    grid_bytes: int = 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,7 +422,8 @@ def inspect(path: Path, limits: Limits = DEFAULT_LIMITS) -> Inspection:
     """
     inspector = _Inspector(Path(path), limits)
     problems = inspector.run()
-    return Inspection(problems, {k: v for k, v in inspector.marks.items() if v})
+    return Inspection(problems, {k: v for k, v in inspector.marks.items() if v},
+                      inspector.grid_cells, inspector.grid_need())
 
 
 def inspect_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[Problem]:
@@ -803,15 +888,19 @@ class _Range:
         rows, cols = self.rows, self.cols
         size = (f"A1:{_col_letters(cols)}{rows} ({_fmt(rows)} rows × {_fmt(cols)} columns"
                 f" = {_fmt(rows * cols)} cells)")
+        need, ceiling = grid_bytes(rows * cols, rows * cols), memory_ceiling()
         if rows > lim.max_rows:
             why = f"more than {_fmt(lim.max_rows)} rows{_hint('max_rows')}"
         elif cols > lim.max_columns:
             why = f"more than {_fmt(lim.max_columns)} columns{_hint('max_columns')}"
+        elif need > ceiling:  # raising the limit would only move the failure
+            why = f"more than {_fmt(lim.max_cells)} cells"
         else:
             why = f"more than {_fmt(lim.max_cells)} cells{_hint('max_cells')}"
-        return (f"the used range reaches {size}, {why}; opening it would need memory for "
-                f"every cell of that range. Remove the stray far-away cells (or copy the "
-                f"applicant table into a new workbook) and try again")
+        cost = (_memory_refusal(need, ceiling) if need > ceiling
+                else "opening it would need memory for every cell of that range")
+        return (f"the used range reaches {size}, {why}; {cost}. Remove the stray far-away "
+                f"cells (or copy the applicant table into a new workbook) and try again")
 
 
 class _LongRuns:
@@ -1210,6 +1299,48 @@ class _Inspector:
         self.ext = path.suffix.lower()
         self.marks: dict[str, CellMarks] = {}
         self._whole: dict[int, bytes] = {}  # id(ZipInfo) -> content of a small part
+        #: The used ranges measured so far: all sheets' cells added up, and the largest.
+        self.grid_cells = 0
+        self.grid_largest = 0
+        #: calamine decodes every sheet of the file when it opens it (.xls, .ods).
+        self.all_at_once = False
+        self.grid_refused = False  # the file as a whole was found too large
+        self.last_range = (0, 0)  # rows, columns of the sheet scanned last
+
+    def grid_need(self) -> int:
+        return grid_bytes(self.grid_largest, self.grid_cells, self.all_at_once)
+
+    def count_grid(self, sheet: str | None, rows: int, cols: int) -> bool:
+        """Add a sheet's used range (already within the per-sheet limits) to the file's total.
+        False, with the problem recorded, once the sheets read so far are too many cells
+        for one file, or would need more memory than the computer has."""
+        if self.grid_refused:
+            return False
+        cells = rows * cols
+        self.grid_cells += cells
+        self.grid_largest = max(self.grid_largest, cells)
+        lim = self.limits
+        total = self.grid_cells
+        size = f"A1:{_col_letters(cols)}{rows}, {_fmt(cells)} cells"
+        if total == cells:
+            what = f"this sheet's used range is {size}"
+        else:
+            what = (f"this sheet's used range ({size}) brings the sheets of the file to "
+                    f"{_fmt(total)} cells")
+        fix = ("Remove the stray far-away cells, or delete the sheets that are not "
+               "applications, and try again")
+        need, ceiling = self.grid_need(), memory_ceiling()
+        if need > ceiling:
+            self.add(TOO_LARGE_FOR_MEMORY, f"{what}; {_memory_refusal(need, ceiling)}. {fix}",
+                     sheet=sheet)
+        elif total > lim.max_total_cells:
+            self.add(WORKBOOK_TOO_LARGE, f"{what}, more than the {_fmt(lim.max_total_cells)} "
+                     f"allowed in one file{_hint('max_total_cells')}; every sheet is loaded "
+                     f"into memory. {fix}", sheet=sheet)
+        else:
+            return True
+        self.grid_refused = True
+        return False
 
     def keep_marks(self, sheet: str | None, marks: CellMarks) -> None:
         """Remember a scanned sheet's marks under the name calamine will give it."""
@@ -1560,6 +1691,8 @@ class _Inspector:
                     full.add(info.filename)
                     if self.scan_xlsx_sheet(zf, info, sheet_name, sst, budget):
                         scanned.append(info)
+            if self.grid_refused:
+                return
             # Each cell was weighed as if it referenced the longest shared string. Only if that
             # bound is large are the real references counted (a second pass, rarely needed).
             if sst.count and budget.total > self.limits.max_expanded_chars // 2:
@@ -1569,6 +1702,8 @@ class _Inspector:
                 for info in by_lower.get(name, []):
                     full.add(info.filename)
                     self.scan_xlsb_sheet(zf, info, sheet_name)
+            if self.grid_refused:
+                return
         for info in infos:
             if info.filename not in full:
                 self.check_prolog(zf, info, None)
@@ -1795,6 +1930,7 @@ class _Inspector:
             return False
         if result:
             self.keep_marks(sheet, marker.marks)
+            return self.count_grid(label, *self.last_range)
         return bool(result)
 
     def xlsx_sheet_pass(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str,
@@ -1902,6 +2038,7 @@ class _Inspector:
             self.add(SHEET_TOO_LARGE, f"cell {_col_letters(col)}{row}: {message}", sheet=sheet,
                      row=row, column=_col_letters(col))
             return False
+        self.last_range = (rng.rows, rng.cols)
         return True
 
     def fast_cells(self, piece: bytes, rng: _Range) -> bool:
@@ -2013,6 +2150,7 @@ class _Inspector:
                      row=r, column=_col_letters(c))
         else:
             self.keep_marks(sheet, marks)
+            self.count_grid(label, rng.rows, rng.cols)
 
     # -- ODS -------------------------------------------------------------------------------
 
@@ -2026,6 +2164,7 @@ class _Inspector:
             self.add(PASSWORD_PROTECTED, "the spreadsheet is encrypted with a password; save "
                      "an unprotected copy and try again")
             return
+        self.all_at_once = True  # calamine decodes every table of an .ods when it opens it
         for info in infos:
             if _part_key(info) == "content.xml":
                 self.scan_ods_content(zf, info)
@@ -2164,12 +2303,15 @@ class _Inspector:
             elif typ == 0x000A:
                 break
             pos = data + ln
+        self.all_at_once = True  # calamine decodes every sheet of an .xls when it opens it
         for offset, name in sheets:
             if offset >= n:
                 self.add(CORRUPT_FILE, "the workbook points to a sheet past the end of its "
                          "stream; the file is damaged", sheet=name)
                 continue
             self.scan_biff_sheet(s, offset, name)
+            if self.grid_refused:
+                return
 
     def scan_biff_sheet(self, s: bytes, pos: int, name: str) -> None:
         lim = self.limits
@@ -2178,6 +2320,7 @@ class _Inspector:
         unpack = _REC.unpack_from
         cells = _CELL_RECORDS
         marks = CellMarks(lim.max_cells)
+        declared = (0, 0)  # rows, columns calamine reserves from the DIMENSIONS record
         while pos + 4 <= n:
             typ, ln = unpack(s, pos)
             data = pos + 4
@@ -2211,15 +2354,17 @@ class _Inspector:
                                  f"(rows {_fmt(rf + 1)} to {_fmt(rl)}); the file is damaged "
                                  "or crafted", sheet=name)
                         return
-                    declared = (rl - rf) * max(cl - cf, cl)
-                    if declared > lim.max_cells:
+                    declared = (rl - rf, max(cl - cf, cl))
+                    reserved = declared[0] * declared[1]
+                    if reserved > lim.max_cells:
+                        need, ceiling = grid_bytes(reserved, reserved, True), memory_ceiling()
+                        how = (_memory_refusal(need, ceiling) if need > ceiling else
+                               f"limit max_cells = {_fmt(lim.max_cells)}, raise it with "
+                               "--limit max_cells=N")
                         self.add(SHEET_TOO_LARGE, f"the sheet declares a used range of "
                                  f"{_fmt(rl - rf)} rows × {_fmt(max(cl - cf, cl))} columns "
-                                 f"({_fmt(declared)} cells; limit max_cells = "
-                                 f"{_fmt(lim.max_cells)}, raise it with --limit max_cells=N), "
-                                 "which "
-                                 "would be reserved in memory before any cell is read",
-                                 sheet=name)
+                                 f"({_fmt(reserved)} cells; {how}), which would be reserved "
+                                 "in memory before any cell is read", sheet=name)
                         return
             elif typ == 0x00E5 and (ln < 2 or ln < 2 + 8 * _U16.unpack_from(s, data)[0]):
                 # MERGECELLS shorter than the ranges it declares: calamine panics on it
@@ -2235,6 +2380,10 @@ class _Inspector:
                      row=row, column=_col_letters(col))
         else:
             self.keep_marks(name, marks)
+            if declared[0] * declared[1] > rng.rows * rng.cols:
+                self.count_grid(name, *declared)
+            else:
+                self.count_grid(name, rng.rows, rng.cols)
 
 
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
@@ -2281,6 +2430,7 @@ class _OdsScan:
         # Error, formula and merged cells of the open row: (kind, column, repeat, detail).
         self.row_marks: list[tuple[str, int, int, str | tuple[int, int]]] = []
         self.refused = False  # a problem was reported for the open table
+        self.counted = False  # the open table's used range was added to the file's total
 
     def problem(self, kind: str, message: str, row: int | None = None,
                 col: int | None = None) -> None:
@@ -2346,6 +2496,7 @@ class _OdsScan:
         self.table = html.unescape(raw.decode("utf-8", "replace"))
         self.done = False
         self.refused = False
+        self.counted = False
         self.rows_seen = self.used_rows = self.used_cols = 0
         self.expanded = 0
         self.in_row = False
@@ -2357,6 +2508,10 @@ class _OdsScan:
         if self.table is not None and not self.refused:
             self.owner.keep_marks(self.table, self.marks)
             self.marks = CellMarks(self.lim.max_cells)
+            if not self.counted:
+                self.counted = True
+                if not self.owner.count_grid(self.table, self.used_rows, self.used_cols):
+                    raise _Stop
         self.done = True
 
     def region(self, piece: bytes, a: int, b: int) -> None:

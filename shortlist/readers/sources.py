@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import Problem
 from .cells import CellError
-from .guard import DEFAULT_LIMITS, MERGE_ROWS, CellMarks, Limits, inspect
+from .guard import DEFAULT_LIMITS, MERGE_ROWS, CellMarks, Inspection, Limits, inspect
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -89,15 +89,39 @@ def load_sheets(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> li
         raise Unreadable(replace(blocking[0], file=display))
     if path.suffix.lower() in TEXT_SUFFIXES:
         return [read_csv(path.read_bytes(), display)]
-    return _read_workbook(path, display, inspection.cells)
+    return _read_workbook(path, display, inspection)
 
 
-def _read_workbook(path: Path, display: str,
-                   marks: dict[str, CellMarks] | None = None) -> list[Sheet]:
-    """Every worksheet, with the guard's `marks` applied: error cells become `CellError`,
+#: A workbook estimated to need at least this much memory to read is announced on stderr
+#: before python-calamine opens it, and calamine's own messages are not held back: should
+#: the computer run out of memory, calamine aborts the process, and these are the last words.
+ANNOUNCE_BYTES = 1 << 30
+
+
+def _read_workbook(path: Path, display: str, inspection: Inspection | None = None
+                   ) -> list[Sheet]:
+    """Every worksheet, with the guard's marks applied: error cells become `CellError`,
     formula cells and (ODS) merged ranges are recorded on the `Sheet`."""
+    marks = inspection.cells if inspection is not None else None
+    if inspection is not None and inspection.grid_bytes >= ANNOUNCE_BYTES:
+        _announce(display, inspection)
+        return _calamine_sheets(path, display, marks)
     with _native_stderr_held():
         return _calamine_sheets(path, display, marks)
+
+
+def _announce(display: str, inspection: Inspection) -> None:
+    gib = inspection.grid_bytes / (1 << 30)
+    try:
+        sys.stderr.write(
+            f"shortlist: reading {display}: its sheets' used ranges hold "
+            f"{inspection.grid_cells:,} cells, which need about {gib:,.1f} GB of memory; if "
+            "shortlist stops here, the computer ran out of memory: remove the stray "
+            "far-away cells from the file (or copy the applicant table into a new workbook) "
+            "and try again\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
 
 
 @contextmanager
@@ -107,8 +131,9 @@ def _native_stderr_held() -> Iterator[None]:
     A panic in calamine's Rust code is caught (see `_READER_FAILURES`) and reported as an
     unreadable file, but Rust's panic hook has already printed "thread panicked at …" and
     perhaps a backtrace to stderr, which would read as a crash. That report is dropped;
-    anything else written meanwhile is passed on. (Should the process abort outright, what
-    it wrote here is lost with it; the exit status still says so.) One thread at a time.
+    anything else written meanwhile is passed on. Should the process abort outright, what
+    it wrote here is lost with it, so a file big enough for that to be a risk is read
+    without this (see `ANNOUNCE_BYTES`). One thread at a time.
     """
     with _STDERR_LOCK:
         try:
