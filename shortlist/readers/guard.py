@@ -72,6 +72,7 @@ __all__ = [
     "detect_kind",
     "inspect",
     "inspect_file",
+    "utf16_without_bom",
 ]
 
 KiB = 1024
@@ -498,12 +499,45 @@ def _classify_bytes(head: bytes) -> FileKind:
     return FileKind("csv", "a CSV/text file")
 
 
+def utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` if `head` (the start of a file) is UTF-16 text written
+    without a byte-order mark, else None.
+
+    Text in the Latin alphabets is mostly ASCII, and in UTF-16 every ASCII character has a
+    NUL byte beside it, always on the same side: so at least a third of the characters
+    must have their high byte zero, hardly any their low byte, and the whole must decode
+    into text with few control characters.
+    """
+    n = len(head) - len(head) % 2
+    if n < 4:
+        return None
+    pairs = n // 2
+    even_nuls = head[0:n:2].count(0)
+    odd_nuls = head[1:n:2].count(0)
+    if odd_nuls * 3 >= pairs and even_nuls * 50 <= pairs:
+        encoding = "utf-16-le"
+    elif even_nuls * 3 >= pairs and odd_nuls * 50 <= pairs:
+        encoding = "utf-16-be"
+    else:
+        return None
+    try:
+        text = head[:n].decode(encoding)
+    except UnicodeDecodeError as exc:
+        if exc.start < n - 4:  # (a surrogate pair may be cut by the read boundary)
+            return None
+        text = head[: exc.start].decode(encoding)
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n\f")
+    return encoding if controls <= max(2, len(text) // 100) else None
+
+
 def _as_text(head: bytes) -> str | None:
-    """Decode the head of a file if it is plausibly text (UTF-8, UTF-16 with BOM, cp1252)."""
+    """Decode the head of a file if it is plausibly text (UTF-8, UTF-16 with or without
+    BOM, cp1252)."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return head.decode("utf-16", errors="replace")
     if b"\x00" in head:
-        return None
+        utf16 = utf16_without_bom(head)
+        return head.decode(utf16, errors="replace") if utf16 is not None else None
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:

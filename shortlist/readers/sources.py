@@ -19,7 +19,17 @@ import numpy as np
 
 from ..errors import Problem
 from .cells import CellError
-from .guard import DEFAULT_LIMITS, MERGE_ROWS, CellMarks, Inspection, Limits, inspect
+from .guard import (
+    DEFAULT_LIMITS,
+    MERGE_ROWS,
+    PYTHON_CELL_BYTES,
+    CellMarks,
+    Inspection,
+    Limits,
+    inspect,
+    memory_ceiling,
+    utf16_without_bom,
+)
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -88,7 +98,7 @@ def load_sheets(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> li
     if blocking:
         raise Unreadable(replace(blocking[0], file=display))
     if path.suffix.lower() in TEXT_SUFFIXES:
-        return [read_csv(path.read_bytes(), display)]
+        return [read_csv(path.read_bytes(), display, limits)]
     return _read_workbook(path, display, inspection)
 
 
@@ -254,25 +264,34 @@ def _short(exc: BaseException) -> str:
 
 
 def decode_text(data: bytes, display: str) -> tuple[str, str]:
-    """Bytes → text, detecting UTF-8 (with or without BOM), UTF-16 (with BOM) and cp1252."""
+    """Bytes → text, detecting UTF-8 (with or without BOM), UTF-16 (with BOM, or without one
+    when the text shows it: NUL bytes in every other place) and cp1252."""
     if data.startswith(b"\xef\xbb\xbf"):
         encodings = ["utf-8-sig"]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         encodings = ["utf-16"]
+    elif b"\x00" in data[:4096]:
+        utf16 = utf16_without_bom(data[:4096])
+        if utf16 is None:
+            raise Unreadable(Problem(
+                "not-text", "is not a text CSV file (it contains NUL bytes); expected CSV "
+                "text in UTF-8, UTF-16 or Windows-1252", display))
+        encodings = [utf16]
     else:
         encodings = ["utf-8", "cp1252"]
-    if b"\x00" in data[:4096] and encodings != ["utf-16"]:
-        raise Unreadable(Problem(
-            "not-text", "is not a text CSV file (it contains NUL bytes); expected CSV text in "
-            "UTF-8, UTF-16 or Windows-1252", display))
     for enc in encodings:
         try:
             return data.decode(enc), enc
         except UnicodeDecodeError:
             continue
+    if encodings[0].startswith("utf-16"):
+        raise Unreadable(Problem(
+            "bad-encoding", f"looks like UTF-16 text without a byte-order mark but is not "
+            f"valid {encodings[0].upper()}; save it again as UTF-8 (or as UTF-16 with a BOM, "
+            "Excel's \"Unicode text\")", display))
     raise Unreadable(Problem(
-        "bad-encoding", "is not readable text; expected UTF-8, UTF-16 (with BOM) or "
-        "Windows-1252", display))
+        "bad-encoding", "is not readable text; expected UTF-8, UTF-16 or Windows-1252",
+        display))
 
 
 def sniff_delimiter(text: str) -> str:
@@ -296,22 +315,133 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def read_csv(data: bytes, display: str) -> Sheet:
+def read_csv(data: bytes, display: str, limits: Limits = DEFAULT_LIMITS) -> Sheet:
+    """The one table of a CSV file, within the limits a workbook's sheet has.
+
+    A CSV of nothing but separators is as costly as a workbook's far-away cell: a Python list
+    slot per field, whatever the file's size. Records are read one at a time and the read
+    stops as soon as the table (records × widest record, as for a sheet's used range) passes
+    `max_cells`; a line with more separators than that is refused before it is split, and a
+    field longer than `max_cell_chars` before it is built.
+    """
     text, encoding = decode_text(data, display)
+    del data
     delim = sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    ceiling = memory_ceiling() // PYTHON_CELL_BYTES
+    cap = min(limits.max_cells, ceiling)
+    lines = _Lines(text, delim, cap)
     rows: list[list[Any]] = []
-    lines: list[int] = []
-    start = 1
-    try:
-        for record in reader:
-            rows.append(record)
-            lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise Unreadable(Problem(
-            "bad-csv", f"cannot be parsed as CSV ({exc}); check for an unbalanced quote "
-            "starting on or before this line", display, row=start)) from None
-    sheet = Sheet(None, rows, lines=lines)
+    numbers: list[int] = []
+    start = 1  # the line the current record starts on
+    offset = 0  # and where it starts in `text`
+    widest = 0
+    with _CSV_LOCK:
+        previous = csv.field_size_limit(max(limits.max_cell_chars, 1))
+        try:
+            reader = csv.reader(lines, delimiter=delim, strict=True)
+            for record in reader:
+                width = len(record)
+                if width > widest:
+                    widest = width
+                rows.append(record)
+                numbers.append(start)
+                if len(rows) * widest > cap:
+                    raise Unreadable(_csv_too_large(display, start, len(rows), widest,
+                                                    limits, ceiling))
+                start = reader.line_num + 1
+                offset = lines.consumed
+        except _TooWide as exc:
+            raise Unreadable(_csv_too_large(display, lines.line, 1, exc.fields, limits,
+                                            ceiling)) from None
+        except csv.Error as exc:
+            raise Unreadable(_csv_problem(display, str(exc), text, start, offset,
+                                          limits)) from None
+        finally:
+            csv.field_size_limit(previous)
+    sheet = Sheet(None, rows, lines=numbers)
     sheet.notes.append(f"{encoding}, {_DELIMITER_NAMES[delim]}-separated")
     return sheet
+
+
+#: csv.field_size_limit is one setting for the whole process: one CSV read at a time.
+_CSV_LOCK = threading.Lock()
+
+
+class _TooWide(Exception):
+    def __init__(self, fields: int) -> None:
+        super().__init__(fields)
+        self.fields = fields
+
+
+class _Lines:
+    """The lines of `text` for csv.reader, counted (`line`, `consumed` characters), with a
+    line holding more separators than `cap` fields refused before csv splits it."""
+
+    def __init__(self, text: str, delim: str, cap: int) -> None:
+        # io.StringIO would copy the text at four bytes a character; only a file with bare
+        # CR line ends (old Mac) needs its line splitting.
+        bare_cr = text.count("\r") != text.count("\r\n")
+        self.lines = iter(io.StringIO(text, newline="")) if bare_cr else _split_lines(text)
+        self.delim = delim
+        self.cap = cap
+        self.line = 0
+        self.consumed = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.line += 1
+        self.consumed += len(line)
+        if len(line) > self.cap and line.count(self.delim) >= self.cap:
+            raise _TooWide(line.count(self.delim) + 1)
+        return line
+
+
+def _split_lines(text: str) -> Iterator[str]:
+    """The lines of `text`, each with its line end."""
+    pos, n = 0, len(text)
+    find = text.find
+    while pos < n:
+        end = find("\n", pos)
+        if end == -1:
+            yield text[pos:]
+            return
+        yield text[pos : end + 1]
+        pos = end + 1
+
+
+def _csv_too_large(display: str, line: int, records: int, widest: int, limits: Limits,
+                   ceiling: int) -> Problem:
+    cells = records * widest
+    sep = "records" if records > 1 else "record"
+    size = (f"{records:,} {sep} of up to {widest:,} fields, {cells:,} cells"
+            if records > 1 else f"a record of {widest:,} fields")
+    if ceiling < limits.max_cells and cells > ceiling:
+        why = (f"more than this computer's memory can hold, so no --limit can allow it "
+               f"(about {PYTHON_CELL_BYTES} bytes a cell)")
+        kind = "too-large-for-memory"
+    else:
+        why = (f"more than the {limits.max_cells:,} cells allowed (limit max_cells; raise it "
+               "with --limit max_cells=N)")
+        kind = "sheet-too-large"
+    return Problem(kind, f"the table reaches {size} by this line, {why}; reading it would "
+                   "need memory for every field. Remove the runs of extra separators (or "
+                   "split the file) and try again", display, row=line)
+
+
+def _csv_problem(display: str, error: str, text: str, line: int, offset: int,
+                 limits: Limits) -> Problem:
+    """A csv.Error as a located problem: an over-long field (the cell limit) or damage."""
+    if "field larger than field limit" in error and text.count('"', offset) % 2 == 0:
+        return Problem(
+            "cell-too-large", f"a field of the record starting on this line is longer than "
+            f"the {limits.max_cell_chars:,} characters allowed in one cell (limit "
+            "max_cell_chars; raise it with --limit max_cell_chars=N)", display, row=line)
+    if "field larger than field limit" in error:
+        error = ("a quoted field runs on for more than "
+                 f"{limits.max_cell_chars:,} characters")
+    return Problem(
+        "bad-csv", f"cannot be parsed as CSV ({error}); check for an unbalanced quote "
+        "starting on or before this line", display, row=line)
