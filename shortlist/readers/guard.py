@@ -1031,6 +1031,55 @@ def _xlsb_sheets(data: bytes) -> list[tuple[str, str]]:
     return out
 
 
+def _xlsb_records(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+                  head: int) -> Iterator[tuple[int, bytes, int]]:
+    """The records of an xlsb (BIFF12) part as (type, the first `head` bytes of the body,
+    the body's size), streamed: a record's body is never buffered beyond `head` bytes."""
+    with zf.open(info) as fh:
+        buf = b""
+        pos = 0
+
+        def need(k: int) -> bool:
+            nonlocal buf, pos
+            while len(buf) - pos < k:
+                more = fh.read(_CHUNK)
+                if not more:
+                    return False
+                buf = buf[pos:] + more
+                pos = 0
+            return True
+
+        while need(1):
+            typ = ln = 0
+            for shift in (0, 7):
+                if not need(1):
+                    return
+                b = buf[pos]
+                pos += 1
+                typ |= (b & 0x7F) << shift
+                if not b & 0x80:
+                    break
+            for shift in (0, 7, 14, 21):
+                if not need(1):
+                    return
+                b = buf[pos]
+                pos += 1
+                ln |= (b & 0x7F) << shift
+                if not b & 0x80:
+                    break
+            take = min(ln, head)
+            if not need(take):
+                return
+            yield typ, buf[pos : pos + take], ln
+            skip = ln
+            while skip:  # past the rest of the body without keeping it
+                step = min(skip, len(buf) - pos)
+                pos += step
+                skip -= step
+                if skip and not need(1):
+                    return
+
+
 def _xml_text(raw: bytes) -> str:
     return html.unescape(raw.decode("utf-8", "replace")).strip()
 
@@ -1716,6 +1765,8 @@ class _Inspector:
                 full.add(info.filename)
                 if kind == "xlsx" and not self.scan_sst(zf, info, sst, first_sst):
                     return
+                if kind == "xlsb" and not self.scan_xlsb_sst(zf, info, sst, first_sst):
+                    return
                 first_sst = False
         if kind == "xlsx":
             budget = _Budget(self.limits.max_expanded_chars)
@@ -1732,12 +1783,12 @@ class _Inspector:
             if sst.count and budget.total > self.limits.max_expanded_chars // 2:
                 self.shared_strings_exact(zf, sst_parts, by_lower, sst, scanned)
         else:
+            budget = _Budget(self.limits.max_expanded_chars)
             for name, sheet_name in sheets.items():
                 for info in by_lower.get(name, []):
                     full.add(info.filename)
-                    self.scan_xlsb_sheet(zf, info, sheet_name)
-            if self.grid_refused:
-                return
+                    if not self.scan_xlsb_sheet(zf, info, sheet_name, sst, budget):
+                        return
         for info in infos:
             if info.filename not in full:
                 self.check_prolog(zf, info, None)
@@ -2108,15 +2159,56 @@ class _Inspector:
                 return True
         return False
 
+    def scan_xlsb_sst(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, sst: _SstInfo,
+                      lengths: bool) -> bool:
+        """Walk an xlsb shared-string table (BrtSSTItem records: flags, then the text as a
+        character count and UTF-16): refuse a string over the cell limit before it is read,
+        and note the count, the longest and (with `lengths`) every string's length."""
+        if not info.filename.lower().endswith(".bin"):
+            return self.check_prolog(zf, info, None)
+        limit = self.limits.max_cell_chars
+        found: array[int] | None = array("Q") if lengths else None
+        try:
+            for typ, body, size in _xlsb_records(zf, info, head=5):
+                if typ != 0x13 or len(body) < 5:  # BrtSSTItem
+                    continue
+                chars = int.from_bytes(body[1:5], "little")
+                if chars > limit:
+                    self.add(CELL_TOO_LARGE, f"shared string #{sst.count} in part "
+                             f"{info.filename} is {_fmt(chars)} characters long, more than "
+                             f"the {_fmt(limit)} allowed in one cell{_hint('max_cell_chars')}")
+                    return False
+                chars = min(chars, size)
+                sst.count += 1
+                sst.longest = max(sst.longest, chars)
+                if found is not None:
+                    found.append(chars)
+                    if len(found) > _EAGER_SST_LENGTHS:
+                        found = None  # every reference is then weighed as the longest
+        except _READ_ERRORS as exc:
+            self.read_part_error(info, exc)
+            return False
+        if found is not None:
+            sst.lengths = found
+        return True
+
     def scan_xlsb_sheet(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo,
-                        sheet: str | None) -> None:
-        """Walk an xlsb worksheet's records (BIFF12) for the real used range."""
+                        sheet: str | None, sst: _SstInfo | None = None,
+                        budget: _Budget | None = None) -> bool:
+        """Walk an xlsb worksheet's records (BIFF12) for the real used range, text cells over
+        the cell limit, and the text its shared-string references expand to (added to
+        `budget`). False once a problem was found."""
         label = sheet if sheet is not None else info.filename
         if not info.filename.lower().endswith(".bin"):
-            self.check_prolog(zf, info, label)
-            return
-        rng = _Range(self.limits)
-        marks = CellMarks(self.limits.max_cells)
+            return self.check_prolog(zf, info, label)
+        lim = self.limits
+        rng = _Range(lim)
+        marks = CellMarks(lim.max_cells)
+        sst = sst if sst is not None else _SstInfo()
+        budget = budget if budget is not None else _Budget(lim.max_expanded_chars)
+        sizes = sst.lengths if sst.lengths is not None else array("Q")
+        n_sizes = len(sizes)
+        longest = sst.longest
         row = 0
         col = -1
         buf = b""
@@ -2154,8 +2246,26 @@ class _Inspector:
                             if not b & 0x80:
                                 ok = True
                                 break
+                        if typ in (6, 8, 17) and ok and p + 12 <= n:
+                            # BrtCellSt, BrtFmlaString, BrtShortSt: the text's length comes
+                            # first, so an over-long one is refused before it is buffered
+                            at = 4 if typ == 17 else 8
+                            chars = int.from_bytes(buf[p + at : p + at + 4], "little")
+                            if chars > lim.max_cell_chars:
+                                c = col + 2 if typ == 17 else int.from_bytes(
+                                    buf[p : p + 4], "little") + 1
+                                self.add(CELL_TOO_LARGE, f"a cell holds a text of "
+                                         f"{_fmt(chars)} characters, more than the "
+                                         f"{_fmt(lim.max_cell_chars)} allowed"
+                                         f"{_hint('max_cell_chars')}", sheet=label,
+                                         row=row + 1, column=_col_letters(c))
+                                return False
                         if not ok or p + ln > n:
                             break
+                        if (typ == 7 and ln >= 12) or (typ == 18 and ln >= 8):  # BrtCellIsst
+                            at = p + (8 if typ == 7 else 4)
+                            k = int.from_bytes(buf[at : at + 4], "little")
+                            budget.total += sizes[k] if k < n_sizes else longest
                         if typ == 0 and ln >= 4:  # BrtRowHdr
                             row = int.from_bytes(buf[p : p + 4], "little")
                             col = -1
@@ -2178,13 +2288,21 @@ class _Inspector:
                         break
         except _READ_ERRORS as exc:
             self.read_part_error(info, exc, label)
+            return False
         except _Stop:
             message, r, c = rng.broken or ("", 0, 0)
             self.add(SHEET_TOO_LARGE, f"cell {_col_letters(c)}{r}: {message}", sheet=label,
                      row=r, column=_col_letters(c))
-        else:
-            self.keep_marks(sheet, marks)
-            self.count_grid(label, rng.rows, rng.cols)
+            return False
+        if budget.total > budget.limit:
+            self.add(TEXT_TOO_LARGE, f"the worksheets reference the shared-string table so "
+                     f"often that their text would expand to about {_fmt(budget.total)} "
+                     f"characters, more than the {_fmt(budget.limit)} allowed (a few long "
+                     f"strings repeated in very many cells){_hint('max_expanded_chars', ';')}",
+                     sheet=label)
+            return False
+        self.keep_marks(sheet, marks)
+        return self.count_grid(label, rng.rows, rng.cols)
 
     # -- ODS -------------------------------------------------------------------------------
 
