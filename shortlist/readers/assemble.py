@@ -6,6 +6,7 @@ only builds a located `Problem` for a value that is actually wrong.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import replace
 from typing import Any
 
@@ -63,6 +64,8 @@ def assemble(role: Role, blocks: list[Block]
     for f in role.fields:
         raw = rows.values(f.name)
         texts = [" ".join(cell_text(v).split()) for v in raw]
+        if f.name == "applicant_id":
+            texts = _visible_ids(rows, texts, warnings)
         bad = _error_cells(rows, raw, f.name, f.label, "a value" if f.values is None else
                            "one of " + ", ".join(repr(v) for v in f.values),
                            warnings if f.monitoring else None, errors)
@@ -186,12 +189,46 @@ def _yes_no(rows: _Rows, raw: list[Any], texts: list[str], errors: list[list[Pro
     return out
 
 
+def _visible_ids(rows: _Rows, ids: list[str], warnings: list[Problem]) -> list[str]:
+    """Ids without invisible format characters (zero-width space, zero-width (non-)joiner,
+    byte-order mark, soft hyphen, direction marks: Unicode category Cf), which a copy and
+    paste can bring in and nobody can see; each id cleaned is warned about at its cell."""
+    out = ids
+    for k, text in enumerate(ids):
+        if text.isascii():
+            continue
+        hidden = [ch for ch in text if unicodedata.category(ch) == "Cf"]
+        if not hidden:
+            continue
+        clean = " ".join("".join(ch for ch in text if unicodedata.category(ch) != "Cf").split())
+        if out is ids:
+            out = list(ids)
+        out[k] = clean
+        names = ", ".join(dict.fromkeys(
+            f"U+{ord(ch):04X} {unicodedata.name(ch, 'format character').lower()}"
+            for ch in hidden))
+        warnings.append(replace(rows.problem(
+            k, "id-cleaned", f"applicant id {clean!r} held invisible characters ({names}); "
+            f"they are removed and the id is read as {clean!r}", "applicant_id"),
+            severity="warning"))
+    return out
+
+
+def id_key(applicant_id: str) -> str:
+    """What two ids are compared by: case, and Unicode's compatibility forms (full-width
+    letters, ligatures), ignored."""
+    if applicant_id.isascii():
+        return applicant_id.casefold()
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", applicant_id).casefold())
+
+
 def _check_ids(rows: _Rows, ids: list[str], errors: list[list[Problem]]) -> None:
-    """Blank ids and ids used twice (within or across files; case and spaces ignored)."""
+    """Blank ids and ids used twice (within or across files; case, spaces, invisible
+    characters and compatibility forms ignored)."""
     groups: dict[str, list[int]] = {}
     for k, applicant_id in enumerate(ids):
         if applicant_id:
-            groups.setdefault(applicant_id.casefold(), []).append(k)
+            groups.setdefault(id_key(applicant_id), []).append(k)
         elif not any(p.type in ("missing-value", "missing-column", "missing-field",
                                 "error-cell") for p in errors[k]):
             errors[k].append(rows.problem(
@@ -201,7 +238,8 @@ def _check_ids(rows: _Rows, ids: list[str], errors: list[list[Problem]]) -> None
         if len(members) < 2:
             continue
         for k in members:
-            where = "; ".join(_where(rows, m) for m in members if m != k)
+            where = "; ".join(_where(rows, m) + (f" (as {ids[m]!r})" if ids[m] != ids[k] else "")
+                              for m in members if m != k)
             errors[k].append(rows.problem(
                 k, "duplicate-id", f"applicant id {ids[k]!r} is also used at {where}; "
                 "expected each applicant once", "applicant_id"))

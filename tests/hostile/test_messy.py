@@ -526,6 +526,32 @@ def test_duplicate_ids_across_files_after_trimming(role: Role, tmp_path: Path) -
     assert [bool(e) for e in apps.errors] == [True, True, True, False, True]
 
 
+@pytest.mark.parametrize("hidden", ["\u200b", "\ufeff", "\u200c", "\u200d", "\u00ad",
+                                    "\u200e", "\u2060"])
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_ids_differing_only_by_invisible_characters_are_duplicates(
+        role: Role, tmp_path: Path, hidden: str, suffix: str) -> None:
+    people = [passing("A1"), passing(f"A{hidden}1"), passing(f"B2{hidden}")]
+    path = (write_applicants(tmp_path / "apps.csv", people) if suffix == ".csv"
+            else book(tmp_path, suffix, table(*people)))
+    apps = read(role, path)
+    assert column(apps, "applicant_id") == ["A1", "A1", "B2"]  # stored as seen
+    assert sorted(p.row for p in of_type(apps, "duplicate-id")) == [2, 3]
+    cleaned = of_type(apps, "id-cleaned")
+    assert [(p.severity, p.row, p.column_name) for p in cleaned] == [
+        ("warning", 3, "Applicant ID"), ("warning", 4, "Applicant ID")]
+    assert f"U+{ord(hidden):04X}" in cleaned[0].message
+
+
+def test_ids_in_compatibility_forms_are_duplicates_and_say_how_they_were_written(
+        role: Role, tmp_path: Path) -> None:
+    path = write_applicants(tmp_path / "apps.csv", [passing("A1"), passing("Ａ１")])  # full-width
+    apps = read(role, path)
+    first, second = of_type(apps, "duplicate-id")
+    assert "(as 'Ａ１')" in first.message and "(as 'A1')" in second.message
+    assert column(apps, "applicant_id") == ["A1", "Ａ１"]  # visible: kept as written
+
+
 # ---------------------------------------------------------------------------------------------
 # A bad row makes only that applicant invalid
 
