@@ -47,7 +47,20 @@ def test_every_corpus_file_gets_a_read_or_a_located_error(path: Path) -> None:
     for problem in report["problems"]:
         assert problem["file"], problem
         assert problem["message"], problem
+        if problem["message"].startswith("has no header row"):
+            assert "; searched " in problem["message"], "names the sheets and rows searched"
     if result.returncode == 1:
         errors = [p for p in report["problems"] if p["severity"] == "error"]
         assert errors, "exit 1 must come with at least one located error"
         assert all(Path(p["file"]).name == path.name for p in errors)
+
+
+@pytest.mark.skipif(not FILES, reason=f"corpus not found at {CORPUS}")
+def test_damaged_and_headerless_corpus_files_say_where_and_what_to_do() -> None:
+    damaged = json.loads(_check(CORPUS / "OOM_alloc3.xls").stdout)["problems"][0]
+    assert damaged["type"] == "corrupt-file"
+    assert "open it in Excel or LibreOffice" in damaged["message"]
+    [none] = json.loads(_check(CORPUS / "any_sheets.xlsx").stdout)["problems"]
+    assert none["type"] == "no-header"
+    assert none["message"].endswith("searched 3 sheets: 'Visible' rows 1–5 (all it holds); "
+                                    "hidden 'Hidden' (no cells); hidden 'VeryHidden' (no cells)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
 from shortlist.errors import Column, InputNotFound, Problem, column_label
@@ -404,6 +405,30 @@ def test_csv_with_no_header_is_unreadable(role: Role, tmp_path: Path) -> None:
     path = write_rows(tmp_path / "junk.csv", [["a", "b"], ["1", "2"]])
     [p] = read(role, path).unreadable
     assert "'Applicant ID'" in p.message and "'E1'" in p.message
+    assert p.message.endswith("; searched lines 1–2 (all it holds)")
+
+
+def test_no_header_names_the_sheets_and_rows_searched(role: Role, tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    notes = wb.active
+    notes.title = "Notes"
+    for r in range(1, 81):
+        notes.cell(r, 1, f"note {r}")
+    data = wb.create_sheet("Data")
+    data.cell(3, 2, "x")
+    wb.create_sheet("Spare").sheet_state = "hidden"
+    wb.save(tmp_path / "book.xlsx")
+    [p] = read(role, tmp_path / "book.xlsx").unreadable
+    assert p.type == "no-header" and p.sheet is None
+    assert p.message.endswith("; searched 3 sheets: 'Notes' rows 1–50 (of 80); 'Data' row 3 "
+                              "(all it holds); hidden 'Spare' (no cells)")
+    one = openpyxl.Workbook()
+    one.active.title = "Only"
+    one.active.cell(1, 1, "title")
+    one.save(tmp_path / "one.xlsx")
+    [p] = read(role, tmp_path / "one.xlsx").unreadable
+    assert p.sheet == "Only"
+    assert p.message.endswith("; searched sheet 'Only', row 1 (all it holds)")
 
 
 # ---------------------------------------------------------------------------------------------

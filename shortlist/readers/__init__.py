@@ -24,7 +24,7 @@ from .blocks import Block
 from .form import find_form_header, read_form
 from .guard import DEFAULT_LIMITS, Limits
 from .sources import FOLDER_SUFFIXES, SUPPORTED_SUFFIXES, Sheet, Unreadable, load_sheets
-from .table import ColumnMatcher, find_header, read_table
+from .table import HEADER_SEARCH_ROWS, ColumnMatcher, find_header, read_table
 
 __all__ = ["BLANK", "DEFAULT_LIMITS", "Applications", "InputSummary", "Limits", "expand_inputs",
            "read_applications", "read_file"]
@@ -204,9 +204,31 @@ def _read_sheets(sheets: list[Sheet], role: Role, display: str) -> tuple[list[Bl
     example = ", ".join(f"'{c.id}'" for c in role.criteria[:3])
     return [], [*problems, Problem(
         "no-header", "has no header row naming an applicant id column ('Applicant ID', "
-        f"'ID', 'Candidate number'…) and criterion columns ({example}…) in its first rows, "
-        "and is not an application form (no 'Criterion ID | … | Your rating' table)",
-        display)]
+        f"'ID', 'Candidate number'…) and criterion columns ({example}…), and is not an "
+        "application form (no 'Criterion ID | … | Your rating' table); "
+        + _searched(sheets), display, sheets[0].name if len(sheets) == 1 else None)]
+
+
+def _searched(sheets: list[Sheet]) -> str:
+    """Where a header was looked for, for a message: 'searched sheet 'Data', rows 1–50 (of
+    1,200)', or a few sheets in turn; 'searched lines 1–12 (all it holds)' for a CSV."""
+    def rows_of(s: Sheet) -> str:
+        n = len(s.rows)
+        if not n:
+            return "(no cells)"
+        seen = min(n, HEADER_SEARCH_ROWS)
+        what = "lines" if s.lines is not None else "rows"
+        span = f"{what} {s.row_number(0)}–{s.row_number(seen - 1)}" if seen > 1 \
+            else f"{what[:-1]} {s.row_number(0)}"
+        return span + (f" (of {n:,})" if n > seen else " (all it holds)")
+
+    if len(sheets) == 1:
+        s = sheets[0]
+        return f"searched {rows_of(s)}" if s.name is None else \
+            f"searched sheet {s.name!r}, {rows_of(s)}"
+    shown = [("" if s.visible else "hidden ") + f"{s.name!r} {rows_of(s)}" for s in sheets[:6]]
+    more = f", and {len(sheets) - 6} more" if len(sheets) > 6 else ""
+    return f"searched {len(sheets)} sheets: " + "; ".join(shown) + more
 
 
 def _sha256(path: Path) -> str:

@@ -289,6 +289,19 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
+def _with_advice(kind: str, message: str) -> str:
+    """A damaged or incomplete file's message, ending in plain words on what to do."""
+    if kind == CORRUPT_FILE:
+        lead = "" if "the file is damaged" in message else "the file is damaged: "
+        return (f"{message}; {lead}open it in Excel or LibreOffice (which can often repair "
+                "it) and save it again, or ask for a fresh copy")
+    if kind == TRUNCATED_FILE:
+        lead = "" if "cut short" in message or "incomplete" in message else \
+            "the file is incomplete: "
+        return f"{message}; {lead}copy or download it again, or ask for a fresh copy"
+    return message
+
+
 class _Stop(Exception):
     """Raised inside a scan once a fatal problem has been recorded for the current part."""
 
@@ -1438,8 +1451,9 @@ class _Inspector:
 
     def add(self, kind: str, message: str, sheet: str | None = None, row: int | None = None,
             column: str | None = None) -> None:
-        self.problems.append(Problem(kind, message, file=self.name, sheet=sheet, row=row,
-                                     column=column, column_letter=column))
+        self.problems.append(Problem(kind, _with_advice(kind, message), file=self.name,
+                                     sheet=sheet, row=row, column=column,
+                                     column_letter=column))
 
     def wrong_extension(self, kind: FileKind, head: bytes = b"") -> None:
         expected = _EXPECTED_KINDS.get(self.ext)

@@ -673,7 +673,14 @@ def test_truncated_and_damaged_ole(tmp_path: Path) -> None:
     bad = bytearray(whole)
     struct.pack_into("<I", bad, 0x30, 0xFFFFFEFF)  # directory starts at a sector that cannot exist
     (tmp_path / "bad.xls").write_bytes(bytes(bad))
-    assert types(inspect_file(tmp_path / "bad.xls")) == ["corrupt-file"]
+    [damaged] = inspect_file(tmp_path / "bad.xls")
+    assert damaged.type == "corrupt-file"
+    assert "sector 4294967039, which does not exist" in damaged.message
+    # in plain words too: what is wrong and what to do about it
+    assert damaged.message.endswith("the file is damaged: open it in Excel or LibreOffice "
+                                    "(which can often repair it) and save it again, or ask for "
+                                    "a fresh copy")
+    assert "copy or download it again" in inspect_file(cut)[0].message
 
 
 # --------------------------------------------------------------------------------------------
