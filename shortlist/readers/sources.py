@@ -328,7 +328,7 @@ def read_csv(data: bytes, display: str, limits: Limits = DEFAULT_LIMITS) -> Shee
     del data
     delim = sniff_delimiter(text)
     ceiling = memory_ceiling() // PYTHON_CELL_BYTES
-    cap = min(limits.max_cells, ceiling)
+    cap = min(limits.max_cells, limits.max_total_cells, ceiling)
     lines = _Lines(text, delim, cap)
     rows: list[list[Any]] = []
     numbers: list[int] = []
@@ -418,13 +418,15 @@ def _csv_too_large(display: str, line: int, records: int, widest: int, limits: L
     sep = "records" if records > 1 else "record"
     size = (f"{records:,} {sep} of up to {widest:,} fields, {cells:,} cells"
             if records > 1 else f"a record of {widest:,} fields")
-    if ceiling < limits.max_cells and cells > ceiling:
+    name, limit = min(("max_cells", limits.max_cells),
+                      ("max_total_cells", limits.max_total_cells), key=lambda x: x[1])
+    if ceiling < limit and cells > ceiling:
         why = (f"more than this computer's memory can hold, so no --limit can allow it "
                f"(about {PYTHON_CELL_BYTES} bytes a cell)")
         kind = "too-large-for-memory"
     else:
-        why = (f"more than the {limits.max_cells:,} cells allowed (limit max_cells; raise it "
-               "with --limit max_cells=N)")
+        why = (f"more than the {limit:,} cells allowed (limit {name}; raise it with --limit "
+               f"{name}=N)")
         kind = "sheet-too-large"
     return Problem(kind, f"the table reaches {size} by this line, {why}; reading it would "
                    "need memory for every field. Remove the runs of extra separators (or "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from shortlist.readers import guard, read_applications
+from shortlist.readers import guard, read_applications, sources
 from shortlist.readers.guard import Limits, detect_kind
 from shortlist.readers.sources import Unreadable, read_csv
 from shortlist.role import Role
@@ -42,6 +42,17 @@ def test_a_csv_of_separators_is_refused_at_the_cell_limit() -> None:
     assert "1,001 records of up to 100 fields" in p.message
     assert "--limit max_cells=N" in p.message
     assert len(read_csv(data, "x.csv", Limits(max_cells=500_000)).rows) == 5_000
+    # a file's total is one table's in a CSV: the lower of the two limits is the one named
+    p = refused(data, Limits(max_total_cells=100_000))
+    assert p.row == 1_001 and "--limit max_total_cells=N" in p.message
+
+
+def test_raising_the_cell_limit_cannot_pass_the_computers_memory(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "memory_ceiling", lambda: 20 * 1_000)  # room for 1,000 cells
+    p = refused(("," * 9 + "\n").encode() * 200, Limits(max_cells=10**9, max_total_cells=10**9))
+    assert (p.type, p.row) == ("too-large-for-memory", 101)
+    assert "no --limit can allow it" in p.message
 
 
 def test_records_times_the_widest_record_is_what_counts() -> None:
