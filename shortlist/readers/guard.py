@@ -212,10 +212,11 @@ PYTHON_CELL_BYTES = 20
 
 def grid_bytes(largest: int, total: int, all_at_once: bool = False) -> int:
     """Estimated peak memory for reading a file whose largest sheet's used range has
-    `largest` cells and whose sheets' ranges add up to `total`. calamine decodes every sheet
-    of an .xls or .ods when it opens the file (`all_at_once`), and one sheet at a time of an
-    .xlsx or .xlsb."""
-    return NATIVE_CELL_BYTES * (total if all_at_once else largest) + PYTHON_CELL_BYTES * total
+    `largest` cells and whose sheets' ranges add up to `total`. calamine decodes an .xlsx or
+    .xlsb one sheet at a time; it decodes every sheet of an .xls or .ods when it opens the
+    file (`all_at_once`) and hands out a copy of each sheet on top."""
+    native = total + largest if all_at_once else largest
+    return NATIVE_CELL_BYTES * native + PYTHON_CELL_BYTES * total
 
 
 def memory_ceiling() -> int:
