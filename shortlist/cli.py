@@ -547,8 +547,8 @@ def impact(
     files, _ = expand_inputs(inputs)
     try:
         written = write_with_record(output, lambda fh: writer(report, fh), report.record,
-                                    sidecar=fmt is ImpactFormat.csv, force=force, inputs=[
-                                        *files, *panel["marks"], *filter(None, [panel["agreed"]])])
+                                    sidecar=fmt is ImpactFormat.csv, force=force,
+                                    inputs=[*files, *sift.files_read])
     except ShortlistError as exc:
         fail(str(exc))
     record = f" (run record in {written[1]})" if len(written) > 1 else ""

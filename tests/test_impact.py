@@ -307,6 +307,13 @@ def test_cli_impact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert record["output"] == {"file": "impact.csv", "sha256": hashlib.sha256(
         (tmp_path / "impact.csv").read_bytes()).hexdigest()}
     assert record["inputs"] == data["inputs"] and "impact" not in record
+    role_file = tmp_path / "roles" / "test-ds.toml"
+    before = role_file.read_bytes()
+    over_role = runner.invoke(app, [*args, "-o", "roles/test-ds.toml", "--format", "json",
+                                    "--force"])
+    assert over_role.exit_code == 1
+    assert "Error: output roles/test-ds.toml is one of the inputs" in over_role.stderr
+    assert role_file.read_bytes() == before
     unknown = runner.invoke(app, [*args, "--by", "shoe_size"])
     assert unknown.exit_code == 2
     assert "Error: 'shoe_size' is not a monitoring field of role test-ds; expected one of sex" \
