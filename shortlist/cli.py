@@ -257,10 +257,16 @@ MAX_WARNINGS_SHOWN = 10
 
 
 def _report_input_problems(sift: Sift) -> None:
-    """On stderr: the inputs' warnings (formula cells, hidden sheets, unmatched columns…),
-    one line each with its location (the first few when there are many), the invalid
-    applicants' count and the files skipped."""
-    warnings = [p for p in sift.apps.problems if p.severity == "warning"]
+    """On stderr: the inputs' warnings (formula cells, hidden sheets…), one line each with its
+    location (the first few when there are many), the invalid applicants' count and the files
+    skipped. Columns that match nothing (an email address, a timestamp) are normal in exported
+    forms: `check` names them; here they are one line."""
+    unmatched = [p for p in sift.apps.problems if p.type == "unmatched-column"]
+    if unmatched:
+        warn(f"{len(unmatched)} column(s) match no field or criterion of the role and are not "
+             "used; run `shortlist check` to see which.")
+    warnings = [p for p in sift.apps.problems
+                if p.severity == "warning" and p.type != "unmatched-column"]
     shown = warnings if len(warnings) <= MAX_WARNINGS_SHOWN else \
         warnings[:MAX_WARNINGS_SHOWN - 1]
     for p in shown:
