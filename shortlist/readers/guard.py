@@ -839,7 +839,6 @@ def _prolog_problem(data: bytes, complete: bool) -> tuple[str, str] | None:
 
 _TAIL = rb"(?:[^>\"']|\"[^\"]*\"|'[^']*')*"  # rest of a start tag, quote-aware
 _REF_AT = re.compile(rb'<c r="([A-Za-z]+)(\d+)"' + _TAIL + rb"(?<!/)>")
-_BAD_C = re.compile(rb'<c(?! r=")[\s/>]')  # a cell tag not starting with r="…"
 _PREFIXED_C = re.compile(rb":c[\s/>]")
 _SLOW_TAG = re.compile(rb"<(/?)(?:[\w.\-]+:)?(row|c)(?=[\s/>])(" + _TAIL + rb")>")
 _SLOW_TAG_START = re.compile(rb"<(?:[\w.\-]+:)?(?:row|c)(?=[\s/>])")
@@ -847,9 +846,14 @@ _CELL_REF = re.compile(rb"([A-Za-z]+)(\d+)")
 # Attributes as calamine's XML reader splits them: a name, '=', a quoted value; no space is
 # needed between attributes (`t="n"r="J20"` has an r attribute).
 _ATTR_TOKEN = re.compile(rb"""([^\s=<>"'/]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-# A cell tag of the fast path ('<c r="…"') with a second r attribute (calamine uses the last).
-_C_MULTI_R = re.compile(
-    rb"""<c r="[^"]*"(?:[^>"']|"[^"]*"|'[^']*')*?(?<=[\s"'])r\s*=""")
+# The attributes of a cell as Excel, LibreOffice, openpyxl and xlsxwriter write them, after
+# its r="…": one space before each, double quotes. The fast path reads only sheets whose every
+# cell tag is '<c r="…"' followed by these and '>' or '/>'; anything else (a second r, which
+# calamine would use, single quotes, an unknown attribute) sends the sheet to the slow path.
+_CELL_ATTRS = rb'(?: (?:s|t|cm|vm|ph)="[^"]*+")*+'
+# Any cell tag the fast path cannot read: not starting '<c r="', or other attributes.
+_ODD_C = rb'(?! r=")[\s/>]| r="[^"]*+"' + _CELL_ATTRS + rb"(?!/?>)"
+_ODD_C_TAG = re.compile(rb"<c(?:" + _ODD_C + rb")")
 
 
 def _r_attribute(attrs: bytes, last: bool) -> bytes | None:
@@ -900,11 +904,13 @@ def _gt_letters(col: int) -> bytes:
 
 
 @lru_cache(maxsize=512)
-def _gt_pattern(row: int, col: int) -> re.Pattern[bytes]:
-    """Non-empty ``<c r="…">`` cells whose row is beyond `row` or whose column is beyond `col`."""
+def _fast_pattern(row: int, col: int) -> re.Pattern[bytes]:
+    """One pass of the fast path over a piece: a non-empty cell whose row is beyond `row` or
+    whose column is beyond `col` (group ``gt``), or a cell tag the fast path cannot read
+    (see `_ODD_C`)."""
     return re.compile(
-        rb'<c r="(?:' + _gt_letters(col) + rb"\d++|[A-Za-z]++" + _gt_digits(row) + rb')"'
-        + _TAIL + rb"(?<!/)>"
+        rb'<c(?:(?P<gt> r="(?:' + _gt_letters(col) + rb"\d++|[A-Za-z]++" + _gt_digits(row)
+        + rb')"' + _CELL_ATTRS + rb">)|" + _ODD_C + rb")"
     )
 
 
@@ -996,8 +1002,9 @@ _REF_HEAD = re.compile(rb'<c r="([A-Za-z]+)(\d+)"')
 _F_OPEN = re.compile(rb"<f[\s>/]")
 _F_LEAD = re.compile(rb"\s*<(?:[\w.\-]+:)?f[\s>/]")
 _T_E = re.compile(rb"""\st\s*=\s*(?:"e"|'e')""")
-_DQ_E = re.compile(rb'"e"')  # cheap tests that a piece may hold t="e"
-_SQ_E = re.compile(rb"'e'")
+# A cheap test that a piece may hold an error cell: fast-path cells quote with '"' (a
+# literal search starting with a common character such as ' ' or 't' would be slower).
+_FAST_T_E = re.compile(rb'"e"')
 _V_ANY = re.compile(rb"<(?:[\w.\-]+:)?v\s*>([^<]{0,64})")  # a piece ends before a "<"
 _C_CLOSE = re.compile(rb"</(?:[\w.\-]+:)?c\s*>")
 
@@ -1137,7 +1144,7 @@ class _XlsxMarks:
                 if ref is not None and ref != seen:
                     marks.add_formula(*ref)
                     seen = ref
-        if _DQ_E.search(piece) is not None or _SQ_E.search(piece) is not None:
+        if _FAST_T_E.search(piece) is not None:
             for m in _T_E.finditer(piece):
                 c = piece.rfind(b'<c r="', 0, m.start())
                 tag = _REF_AT.match(piece, c) if c != -1 else None
@@ -2058,15 +2065,17 @@ class _Inspector:
                          column=m.group(1).decode().upper() if m else None)
                 raise _Stop
             if fast:
-                # Usable only if every cell tag starts exactly '<c r="' (no prefix, no other
-                # first attribute, no r-less cells).
-                if _BAD_C.search(piece) is not None or _PREFIXED_C.search(piece) is not None \
-                        or _C_MULTI_R.search(piece) is not None:
+                # Usable only if every cell tag is '<c r="…"' with the usual attributes (no
+                # prefix, no r-less cells, no second r): see `_ODD_C`.
+                if _PREFIXED_C.search(piece) is not None:
                     return None
+                broken = self.fast_cells(piece, rng)
+                if broken is None:
+                    return None
+                if broken:
+                    break
                 if sst.count:
                     cells += piece.count(b'<c r="')
-                if self.fast_cells(piece, rng):
-                    break
                 marker.fast(piece)
                 continue
             # Slow path: walk every row and cell tag as calamine does (rows and cells without
@@ -2141,19 +2150,22 @@ class _Inspector:
         self.last_range = (rng.rows, rng.cols)
         return True
 
-    def fast_cells(self, piece: bytes, rng: _Range) -> bool:
-        """Fast path for a piece where every cell tag starts ``<c r="``.
+    def fast_cells(self, piece: bytes, rng: _Range) -> bool | None:
+        """Fast path for one piece: measure its cells, and check that the fast path can read
+        them. Returns True once a limit is broken, None if a cell tag needs the slow path.
 
         The last non-empty cell of the piece is measured first (rows normally increase, so it
-        is usually the furthest); then one regex pass looks for any non-empty cell beyond the
-        range seen so far. In a normal sheet that pass finds nothing. Returns True once a
-        limit is broken.
+        is usually the furthest); then one regex pass looks both for any non-empty cell beyond
+        the range seen so far and for a cell tag the fast path cannot read. In a normal sheet
+        that pass finds nothing.
         """
         pos = piece.rfind(b'<c r="')
         tries = 0
         while pos != -1 and tries < 16:
             m = _REF_AT.match(piece, pos)
             if m is not None:
+                if _ODD_C_TAG.match(piece, pos) is not None:
+                    return None  # e.g. a second r, which calamine would use instead
                 if rng.add(int(m.group(2)), _col_number(m.group(1))):
                     return True
                 break
@@ -2161,14 +2173,19 @@ class _Inspector:
             tries += 1
         start = 0
         for _ in range(64):
-            m = _gt_pattern(rng.rows, rng.cols).search(piece, start)
+            m = _fast_pattern(rng.rows, rng.cols).search(piece, start)
             if m is None:
                 return False
+            if m.group("gt") is None:
+                return None
             ref = _REF_AT.match(piece, m.start())
             if ref is not None and rng.add(int(ref.group(2)), _col_number(ref.group(1))):
                 return True
             start = m.end()
-        # Adversarial ordering (cell after cell further out): measure the rest directly.
+        # Adversarial ordering (cell after cell further out): check and measure the rest
+        # directly.
+        if _ODD_C_TAG.search(piece, start) is not None:
+            return None
         for letters, digits in _REF_AT.findall(piece, start):
             if rng.add(int(digits), _col_number(letters)):
                 return True

@@ -161,3 +161,21 @@ def test_cell_position_is_measured_as_calamine_reads_it(tmp_path: Path, row: str
     path = write_xlsx(tmp_path / "dup.xlsx", sheet_xml(row))
     problems = guard.inspect_file(path, guard.Limits(max_rows=10))
     assert [p.type for p in problems] == (["sheet-too-large"] if too_large else [])
+
+
+@pytest.mark.parametrize("cell", [
+    '<c r="B2" t="e"><v>#N/A</v></c>',  # the fast path's spelling
+    "<c r='B2' t='e'><v>#N/A</v></c>",  # single quotes: the slow path
+    '<c r="B2" t = "e"><v>#N/A</v></c>',
+    '<c r="A9" r="B2" t="e"><v>#N/A</v></c>',  # calamine places it by its last r
+    '<c t="e" r="B2"><v>#N/A</v></c>',
+])
+def test_error_and_formula_cells_are_noted_however_the_tags_are_spelled(
+        tmp_path: Path, cell: str) -> None:
+    from .test_guard import sheet_xml, write_xlsx
+
+    body = ('<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>'
+            f'<row r="2"><c r="A2"><f>1+1</f><v>2</v></c>{cell}</row>')
+    marks = guard.inspect(write_xlsx(tmp_path / "cells.xlsx", sheet_xml(body))).cells["Sheet1"]
+    assert list(marks.errors()) == [(1, 1, "#N/A")]
+    assert list(zip(marks.formula_rows, marks.formula_cols, strict=True)) == [(1, 0)]
