@@ -306,8 +306,15 @@ def read_table(sheet: Sheet, header: HeaderMatch, role: Role, display: str) -> B
                 display, sheet.name, sheet.row_number(i), severity="warning").at(
                     Column(None, column_letter(sheet.first_col + extra_cells[0]))))
     data = [sheet.rows[i] for i in kept]
-    for j, key in columns:
-        block.values[key] = [r[j] if j < len(r) else None for r in data]
+    if data and min(map(len, data)) >= width:
+        # Rows as long as the header (a workbook's rows all are): transpose in one C-level
+        # pass rather than a Python loop per column.
+        by_column = list(zip(*data, strict=False))
+        for j, key in columns:
+            block.values[key] = list(by_column[j])
+    else:
+        for j, key in columns:
+            block.values[key] = [r[j] if j < len(r) else None for r in data]
     if sheet.has_formulas and kept:
         def what(key: str) -> str:
             return describe_key(key) if key.startswith(("rating:", "evidence:")) \
