@@ -14,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -158,10 +159,15 @@ class Field:
     aliases: tuple[str, ...] = ()
     required: bool = False
 
-    def headers(self) -> set[str]:
+    def headers(self) -> frozenset[str]:
         """Normalised header spellings that name this field."""
+        return self._headers
+
+    @cached_property
+    def _headers(self) -> frozenset[str]:
+        # Worked out once: every form and table read asks again.
         names = {self.name, self.label, *self.aliases, *_BUILTIN_ALIASES.get(self.name, ())}
-        return {normalise_header(n) for n in names if normalise_header(n)}
+        return frozenset(normalise_header(n) for n in names if normalise_header(n))
 
     def canonical(self, value: str) -> str | None:
         """The allowed value `value` stands for, or None when it is not allowed."""
@@ -233,10 +239,20 @@ class Role:
         """Fields that may appear in ranked outputs: everything but monitoring data."""
         return tuple(f for f in self.fields if not f.monitoring)
 
-    @property
+    @cached_property
     def condition_fields(self) -> frozenset[str]:
         """Fields that decide whether some criterion applies (so they must be read)."""
         return frozenset(c.applies_if.field for c in self.criteria if c.applies_if is not None)
+
+    @cached_property
+    def field_headers(self) -> Mapping[str, str]:
+        """Every normalised header or label spelling (`Field.headers`) → the field it names."""
+        return {h: f.name for f in self.fields for h in f.headers()}
+
+    @cached_property
+    def criteria_by_id(self) -> Mapping[str, Criterion]:
+        """Criteria by their id as compared in a file: case ignored."""
+        return {c.id.casefold(): c for c in self.criteria}
 
     @property
     def essentials(self) -> tuple[Criterion, ...]:

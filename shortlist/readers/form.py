@@ -53,7 +53,10 @@ def read_form(sheets: list[Sheet], form_sheet: Sheet, header: tuple[int, dict[st
         text = cell_text(cells[j]).strip() if j < len(cells) else ""
         return Column(text or None, column_letter(form_sheet.first_col + j))
 
-    known = {c.id.casefold(): c for c in role.criteria}
+    rating_column = headed(rating_col)
+    evidence_column = headed(evidence_col) if evidence_col is not None else None
+    table_formulas = form_sheet.has_formulas
+    known = role.criteria_by_id
     values: dict[str, Any] = {}
     table_rows: set[int] = {header_index}
     for i in range(header_index + 1, len(form_sheet.rows)):
@@ -81,14 +84,16 @@ def read_form(sheets: list[Sheet], form_sheet: Sheet, header: tuple[int, dict[st
             continue
         values[rkey] = cells[rating_col] if rating_col < len(cells) else None
         block.key_rows[rkey] = row_no
-        block.columns[rkey] = headed(rating_col)
-        note(form_sheet, i, rating_col, '"Your rating"')
-        if evidence_col is not None:
+        block.columns[rkey] = rating_column
+        if table_formulas:
+            note(form_sheet, i, rating_col, '"Your rating"')
+        if evidence_col is not None and evidence_column is not None:
             ekey = evidence_key_of(criterion.id)
             values[ekey] = cells[evidence_col] if evidence_col < len(cells) else None
             block.key_rows[ekey] = row_no
-            block.columns[ekey] = headed(evidence_col)
-            note(form_sheet, i, evidence_col, '"Your evidence"')
+            block.columns[ekey] = evidence_column
+            if table_formulas:
+                note(form_sheet, i, evidence_col, '"Your evidence"')
 
     header_row = form_sheet.row_number(header_index)
     for c in role.criteria:
@@ -102,7 +107,8 @@ def read_form(sheets: list[Sheet], form_sheet: Sheet, header: tuple[int, dict[st
             "missing-column", "the criteria table has no 'Your evidence' column; expected "
             "the header " + " | ".join(FORM_HEADERS), display, form_sheet.name, header_row))
 
-    labels = {h: f.name for f in role.fields for h in f.headers()}
+    labels = role.field_headers
+    needed = role.condition_fields
     first_at: dict[str, tuple[str | None, int]] = {}
     for sheet in sheets:
         if not sheet.visible and sheet is not form_sheet:
@@ -136,7 +142,7 @@ def read_form(sheets: list[Sheet], form_sheet: Sheet, header: tuple[int, dict[st
                     note(sheet, i, at, repr(role.field(name).label))
                 break
     for f in role.fields:
-        if f.name not in values and (f.required or f.name in role.condition_fields):
+        if f.name not in values and (f.required or f.name in needed):
             block.block_errors.append(Problem(
                 "missing-field", f"no {f.label!r} entry; expected a row with {f.label!r} "
                 "in one cell and the value in the cell to its right",
