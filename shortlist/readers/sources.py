@@ -10,10 +10,10 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -145,27 +145,56 @@ def _native_stderr_held() -> Iterator[None]:
     it wrote here is lost with it, so a file big enough for that to be a risk is read
     without this (see `ANNOUNCE_BYTES`). One thread at a time.
     """
+    global _HOLDING
     with _STDERR_LOCK:
+        if _HOLDING:  # within another hold: fd 2 is held already
+            yield
+            return
         try:
             sys.stderr.flush()
             saved = os.dup(2)
         except (OSError, ValueError):
             yield
             return
-        with tempfile.TemporaryFile() as held:
-            os.dup2(held.fileno(), 2)
-            try:
-                yield
-            finally:
-                os.dup2(saved, 2)
-                os.close(saved)
-                held.seek(0)
-                text = held.read(1 << 20)
-                if text and b"panicked at" not in text:
-                    os.write(2, text)
+        try:
+            held = _held_file()
+        except OSError:
+            os.close(saved)
+            yield
+            return
+        os.dup2(held.fileno(), 2)
+        _HOLDING = True
+        try:
+            yield
+        finally:
+            _HOLDING = False
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            text = held.read(1 << 20)
+            with suppress(OSError):
+                held.truncate(0)  # not kept on disk until the next read
+            if text and b"panicked at" not in text:
+                os.write(2, text)
 
 
 _STDERR_LOCK = threading.RLock()
+_HOLDING = False
+#: The file `_native_stderr_held` holds output in, with the process it belongs to: made once
+#: and emptied for each read (a new one per file costs more than reading a small form). A
+#: forked child makes its own, as the parent's file offset is shared with it.
+_HELD: tuple[int, IO[bytes]] | None = None
+
+
+def _held_file() -> IO[bytes]:
+    global _HELD
+    pid = os.getpid()
+    if _HELD is None or _HELD[0] != pid:
+        _HELD = (pid, tempfile.TemporaryFile())  # noqa: SIM115 (kept for the process)
+    held = _HELD[1]
+    held.seek(0)
+    held.truncate()
+    return held
 
 
 def _calamine_sheets(path: Path, display: str,
