@@ -23,7 +23,14 @@ from .assemble import BLANK, assemble
 from .blocks import Block
 from .form import find_form_header, read_form
 from .guard import DEFAULT_LIMITS, Limits
-from .sources import FOLDER_SUFFIXES, SUPPORTED_SUFFIXES, Sheet, Unreadable, load_sheets
+from .sources import (
+    FOLDER_SUFFIXES,
+    SUPPORTED_SUFFIXES,
+    TEXT_SUFFIXES,
+    Sheet,
+    Unreadable,
+    load_sheets,
+)
 from .table import HEADER_SEARCH_ROWS, ColumnMatcher, find_header, read_table
 
 __all__ = ["BLANK", "DEFAULT_LIMITS", "Applications", "InputSummary", "Limits", "expand_inputs",
@@ -88,12 +95,18 @@ def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
         if not p.exists():
             raise InputNotFound(f"input {raw} does not exist")
         if p.is_dir():
-            found = []
-            for child in sorted(p.iterdir()):
-                if child.name.startswith((".", "~$")) or not child.is_file():
+            found, keys = [], []
+            folder = p.resolve()
+            with os.scandir(p) as entries:
+                children = sorted(entries, key=lambda e: e.name)
+            for entry in children:
+                if entry.name.startswith((".", "~$")) or not entry.is_file():
                     continue
+                child = p / entry.name
                 if child.suffix.lower() in FOLDER_SUFFIXES:
                     found.append(child)
+                    # Only a link needs resolving on its own: the folder was resolved once.
+                    keys.append(child.resolve() if entry.is_symlink() else folder / entry.name)
                 else:
                     notes.append(Problem(
                         "not-a-spreadsheet", "is not a spreadsheet (.xlsx, .xlsm, .xls, .ods, "
@@ -103,9 +116,8 @@ def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
                 raise InputNotFound(f"folder {raw} holds no spreadsheets (.xlsx, .xlsm, .xls, "
                                     ".ods, .csv)")
         else:
-            found = [p]
-        for f in found:
-            key = f.resolve()
+            found, keys = [p], [p.resolve()]
+        for f, key in zip(found, keys, strict=True):
             if key in seen:
                 notes.append(Problem("repeated-input", "is given more than once; read once",
                                      display_path(f), severity="warning"))
@@ -115,28 +127,36 @@ def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
     return files, notes
 
 
-def read_file(path: Path, role: Role, limits: Limits = DEFAULT_LIMITS
-              ) -> tuple[list[Block], InputSummary, list[Problem]]:
+FileRead = tuple[list[Block], InputSummary, list[Problem]]
+
+
+def read_file(path: Path, role: Role, limits: Limits = DEFAULT_LIMITS) -> FileRead:
     """Read one file: its applicant blocks, a summary, and file-level problems."""
     display = display_path(path)
+    suffix = path.suffix.lower()
+    data: bytes | None = None
     try:
-        data_hash = _sha256(path)
+        size = path.stat().st_size
+        if suffix in TEXT_SUFFIXES and size <= limits.max_file_bytes:
+            data = path.read_bytes()  # read once: hashed here, parsed by the CSV reader
+            data_hash = hashlib.sha256(data).hexdigest()
+        else:
+            data_hash = _sha256(path)
     except OSError as exc:
         problem = Problem("unreadable-file", f"cannot be opened ({exc.strerror or exc})",
                           display)
         return [], InputSummary(display, "", 0, readable=False), [problem]
     summary = InputSummary(display, data_hash, 0)
     problems: list[Problem] = []
-    suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         summary.readable = False
         return [], summary, [Problem(
             "unsupported-file", f"has suffix {suffix or '(none)'!r}; expected one of "
             ".xlsx, .xlsm, .xls, .ods, .csv", display)]
     try:
-        if path.stat().st_size == 0:
+        if size == 0:
             raise Unreadable(Problem("empty-file", "is empty (0 bytes)", display))
-        sheets = load_sheets(path, display, limits)
+        sheets = load_sheets(path, display, limits, data=data)
     except Unreadable as exc:
         summary.readable = False
         return [], summary, [exc.problem]

@@ -87,18 +87,20 @@ class Unreadable(Exception):
         super().__init__(str(problem))
 
 
-def load_sheets(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> list[Sheet]:
+def load_sheets(path: Path, display: str, limits: Limits = DEFAULT_LIMITS, *,
+                data: bytes | None = None) -> list[Sheet]:
     """Every worksheet of a workbook (hidden ones marked), or the one table of a CSV.
 
     The file is inspected first (`guard.inspect_file`): a dangerous or mislabelled file is
-    refused before any reader spends memory on it.
+    refused before any reader spends memory on it. `data`, if given, is the file's content
+    already read (a CSV is not read again).
     """
     inspection = inspect(path, limits)
     blocking = [p for p in inspection.problems if p.is_error]
     if blocking:
         raise Unreadable(replace(blocking[0], file=display))
     if path.suffix.lower() in TEXT_SUFFIXES:
-        return [read_csv(path.read_bytes(), display, limits)]
+        return [read_csv(path.read_bytes() if data is None else data, display, limits)]
     return _read_workbook(path, display, inspection)
 
 
