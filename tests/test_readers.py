@@ -486,6 +486,18 @@ def test_file_given_twice_is_read_once(role: Role, tmp_path: Path) -> None:
     assert errors(apps) == []
 
 
+def test_a_link_to_a_file_already_given_is_read_once(role: Role, tmp_path: Path) -> None:
+    folder = tmp_path / "apps"
+    path = write_applicants(folder / "a.csv", [passing("A1")])
+    (folder / "b.csv").symlink_to(path)
+    (tmp_path / "link").symlink_to(folder, target_is_directory=True)
+    files, notes = expand_inputs([folder, tmp_path / "link" / "a.csv", tmp_path / "link"])
+    assert files == [path]
+    assert [(n.type, Path(n.file or "").name) for n in notes] == [
+        ("repeated-input", "b.csv"), ("repeated-input", "a.csv"), ("repeated-input", "a.csv"),
+        ("repeated-input", "b.csv")]
+
+
 # ---------------------------------------------------------------------------------------------
 # The form layout
 
