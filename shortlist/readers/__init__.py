@@ -8,10 +8,16 @@ that cannot be read at all is reported as unreadable.
 from __future__ import annotations
 
 import hashlib
+import math
+import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import pandas as pd
@@ -28,13 +34,14 @@ from .sources import (
     SUPPORTED_SUFFIXES,
     TEXT_SUFFIXES,
     Sheet,
+    TooBigHere,
     Unreadable,
     load_sheets,
 )
 from .table import HEADER_SEARCH_ROWS, ColumnMatcher, find_header, read_table
 
-__all__ = ["BLANK", "DEFAULT_LIMITS", "Applications", "InputSummary", "Limits", "expand_inputs",
-           "read_applications", "read_file"]
+__all__ = ["BLANK", "DEFAULT_LIMITS", "WORKERS_ENV", "Applications", "InputSummary", "Limits",
+           "expand_inputs", "read_applications", "read_file"]
 
 
 @dataclass
@@ -132,6 +139,15 @@ FileRead = tuple[list[Block], InputSummary, list[Problem]]
 
 def read_file(path: Path, role: Role, limits: Limits = DEFAULT_LIMITS) -> FileRead:
     """Read one file: its applicant blocks, a summary, and file-level problems."""
+    read = _read_file(path, role, limits)
+    assert read is not None
+    return read
+
+
+def _read_file(path: Path, role: Role, limits: Limits, max_grid_bytes: int | None = None
+               ) -> FileRead | None:
+    """`read_file`; None, having read nothing, for a workbook estimated to need more than
+    `max_grid_bytes` of memory (see `sources.load_sheets`)."""
     display = display_path(path)
     suffix = path.suffix.lower()
     data: bytes | None = None
@@ -156,7 +172,9 @@ def read_file(path: Path, role: Role, limits: Limits = DEFAULT_LIMITS) -> FileRe
     try:
         if size == 0:
             raise Unreadable(Problem("empty-file", "is empty (0 bytes)", display))
-        sheets = load_sheets(path, display, limits, data=data)
+        sheets = load_sheets(path, display, limits, data=data, max_grid_bytes=max_grid_bytes)
+    except TooBigHere:
+        return None
     except Unreadable as exc:
         summary.readable = False
         return [], summary, [exc.problem]
@@ -265,19 +283,25 @@ def read_applications(role: Role, paths: Sequence[str | os.PathLike[str]], *,
     """Read every input for `role`. Never raises for bad content: problems are collected.
 
     `limits` bound what a file may cost before it is refused; `on_file(i, n, path)` is called
-    before each file is read (for progress displays).
+    before each file is read (for progress displays), in input order.
+
+    Many small files (a folder of forms) are read by worker processes, one per CPU
+    (`SHORTLIST_WORKERS` sets how many; 1 reads in this process only): the result is the one
+    reading them one after another gives.
     """
     files, notes = expand_inputs(paths)
     problems: list[Problem] = list(notes)
     blocks: list[Block] = []
     inputs: list[InputSummary] = []
-    for i, f in enumerate(files):
-        if on_file is not None:
-            on_file(i, len(files), f)
-        file_blocks, summary, file_problems = read_file(f, role, limits)
-        inputs.append(summary)
-        problems.extend(file_problems)
-        blocks.extend(file_blocks)
+    with ReadAhead.start(files, role, limits) as ahead:
+        for i, f in enumerate(files):
+            if on_file is not None:
+                on_file(i, len(files), f)
+            read = ahead.take(i)  # None: read it here
+            file_blocks, summary, file_problems = read or read_file(f, role, limits)
+            inputs.append(summary)
+            problems.extend(file_problems)
+            blocks.extend(file_blocks)
     frame, errors, warnings = assemble(role, blocks)
     for b in blocks:
         problems.extend(b.block_errors)
@@ -304,3 +328,165 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
             seen.add(p)
             out.append(p)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading many small files in parallel
+
+#: The environment variable that sets how many processes read files at once (1: read them one
+#: after another in this process); by default, one per CPU this process may run on.
+WORKERS_ENV = "SHORTLIST_WORKERS"
+#: Files read in parallel: only when there are at least this many of them, ...
+PARALLEL_MIN_FILES = 32
+#: ... and only those of at most this size; a bigger file is read here, on its own.
+PARALLEL_MAX_FILE_BYTES = 2 << 20
+#: A file that a worker finds (by the guard's estimate) would need more memory than this to
+#: read is handed back and read here, on its own: the limits bound one file at a time.
+PARALLEL_MAX_GRID_BYTES = 64 << 20
+#: Files per task sent to a worker: enough to amortise the hand-over, few enough to keep all
+#: the workers busy until the end.
+_MAX_CHUNK = 64
+_CHUNKS_PER_WORKER = 8
+_MIN_CHUNK = 8
+
+
+def worker_count(files: int) -> int:
+    """How many processes read `files` files at once: `SHORTLIST_WORKERS` if set (a whole
+    number, at least 1), else the CPUs this process may use."""
+    raw = os.environ.get(WORKERS_ENV, "").strip()
+    if raw.isdigit() and int(raw) >= 1:
+        wanted = int(raw)
+    else:
+        try:
+            wanted = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            wanted = os.cpu_count() or 1
+    return max(1, min(wanted, files))
+
+
+def _pool_context() -> multiprocessing.context.BaseContext | None:
+    """How worker processes are started: forked on Linux (nothing to import again); else
+    spawned, but only when `SHORTLIST_WORKERS` asks for workers (a spawned worker imports the
+    main module again, and takes about a second to start)."""
+    if multiprocessing.current_process().daemon:
+        return None  # a daemon process (a worker of some pool) may not start processes
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods:
+        return multiprocessing.get_context("fork")
+    if os.environ.get(WORKERS_ENV, "").strip().isdigit() and "spawn" in methods:
+        return multiprocessing.get_context("spawn")
+    return None
+
+
+class ReadAhead:
+    """Small files read by worker processes while the caller takes them in input order.
+
+    `take(i)` gives file i's `read_file` result, or None when the caller is to read it itself:
+    a big file, a file a worker handed back, or a file whose worker failed. A worker that dies
+    (a crash in native code) breaks the pool; every file not yet read is then read by the
+    caller, one after another, so nothing is lost and each file gets its own message.
+    """
+
+    def __init__(self, executor: ProcessPoolExecutor, chunks: list[list[int]],
+                 futures: list[Future[list[FileRead | None]]]) -> None:
+        self._executor = executor
+        self._chunks = chunks
+        self._futures: dict[int, Future[list[FileRead | None]]] = dict(enumerate(futures))
+        self._chunk_of = {i: k for k, chunk in enumerate(chunks) for i in chunk}
+        self._ready: dict[int, FileRead | None] = {}
+
+    @classmethod
+    def start(cls, files: Sequence[Path], role: Role, limits: Limits) -> ReadAhead | _NoPool:
+        """A read-ahead of `files`' small files, or `_NoPool` when parallel reading would
+        not pay (few files, one worker) or is not available here."""
+        small = [i for i, f in enumerate(files) if _is_small(f)]
+        workers = worker_count(len(small) // _MIN_CHUNK)
+        context = _pool_context() if len(small) >= PARALLEL_MIN_FILES and workers > 1 else None
+        if context is None:
+            return _NoPool()
+        size = math.ceil(len(small) / (workers * _CHUNKS_PER_WORKER))
+        size = max(_MIN_CHUNK, min(_MAX_CHUNK, size))
+        chunks = [small[k:k + size] for k in range(0, len(small), size)]
+        executor: ProcessPoolExecutor | None = None
+        try:
+            executor = ProcessPoolExecutor(workers, mp_context=context,
+                                           initializer=_start_worker, initargs=(role, limits))
+            futures = [executor.submit(_read_chunk, [files[i] for i in chunk])
+                       for chunk in chunks]
+        except (OSError, RuntimeError, ImportError, NotImplementedError):
+            # No processes to be had here (fork failed, no semaphores): read in this one.
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
+            return _NoPool()
+        return cls(executor, chunks, futures)
+
+    def take(self, i: int) -> FileRead | None:
+        if i in self._ready:
+            return self._ready.pop(i)
+        k = self._chunk_of.get(i, -1)
+        future = self._futures.pop(k, None)
+        if future is None:
+            return None
+        chunk = self._chunks[k]
+        reads: list[FileRead | None]
+        try:
+            reads = future.result()
+        except Exception:  # a broken pool, or a failure the caller will meet reading it
+            reads = [None] * len(chunk)
+        self._ready.update(zip(chunk, reads, strict=True))
+        return self._ready.pop(i)
+
+    def __enter__(self) -> ReadAhead:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        # On an error or an interrupt, files not yet started are dropped; a worker finishes
+        # the few files it is reading and stops.
+        self._executor.shutdown(wait=exc is None, cancel_futures=True)
+
+
+class _NoPool:
+    """Every file is read by the caller."""
+
+    def take(self, i: int) -> None:
+        return None
+
+    def __enter__(self) -> _NoPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _is_small(path: Path) -> bool:
+    try:
+        return path.stat().st_size <= PARALLEL_MAX_FILE_BYTES
+    except OSError:
+        return False  # read here, where its problem is reported
+
+
+_WORKER_JOB: tuple[Role, Limits] | None = None
+
+
+def _start_worker(role: Role, limits: Limits) -> None:
+    """Set up a worker process: the role and limits every file is read with; Ctrl-C left to
+    the main process (which stops the pool); standard streams of its own."""
+    global _WORKER_JOB
+    _WORKER_JOB = (role, limits)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked child inherits the locks of the parent's stream objects as they were: held,
+    # perhaps, by a thread of the parent (a progress display writing to stderr), which does
+    # not exist here. Fresh objects over the same file descriptors cannot be held.
+    try:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
+        sys.stderr = open(2, "w", encoding="utf-8",  # noqa: SIM115
+                          errors="backslashreplace", closefd=False)
+    except OSError:
+        pass
+
+
+def _read_chunk(files: list[Path]) -> list[FileRead | None]:
+    assert _WORKER_JOB is not None
+    role, limits = _WORKER_JOB
+    return [_read_file(f, role, limits, PARALLEL_MAX_GRID_BYTES) for f in files]

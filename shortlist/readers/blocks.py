@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..errors import Column, Problem
 
 
+# One string object per key, whatever the number of files: blocks sent from a worker process
+# then share their keys (pickled once per batch of files, not once per form).
+@lru_cache(maxsize=4096)
 def rating_key_of(criterion_id: str) -> str:
     return f"rating:{criterion_id}"
 
 
+@lru_cache(maxsize=4096)
 def evidence_key_of(criterion_id: str) -> str:
     return f"evidence:{criterion_id}"
 

@@ -88,12 +88,13 @@ class Unreadable(Exception):
 
 
 def load_sheets(path: Path, display: str, limits: Limits = DEFAULT_LIMITS, *,
-                data: bytes | None = None) -> list[Sheet]:
+                data: bytes | None = None, max_grid_bytes: int | None = None) -> list[Sheet]:
     """Every worksheet of a workbook (hidden ones marked), or the one table of a CSV.
 
     The file is inspected first (`guard.inspect_file`): a dangerous or mislabelled file is
     refused before any reader spends memory on it. `data`, if given, is the file's content
-    already read (a CSV is not read again).
+    already read (a CSV is not read again). A workbook whose read is estimated to need more
+    than `max_grid_bytes` of memory raises `TooBigHere` instead of being read.
     """
     inspection = inspect(path, limits)
     blocking = [p for p in inspection.problems if p.is_error]
@@ -101,7 +102,13 @@ def load_sheets(path: Path, display: str, limits: Limits = DEFAULT_LIMITS, *,
         raise Unreadable(replace(blocking[0], file=display))
     if path.suffix.lower() in TEXT_SUFFIXES:
         return [read_csv(path.read_bytes() if data is None else data, display, limits)]
+    if max_grid_bytes is not None and inspection.grid_bytes > max_grid_bytes:
+        raise TooBigHere(inspection.grid_bytes)
     return _read_workbook(path, display, inspection)
+
+
+class TooBigHere(Exception):
+    """A file to be read where memory for a large one is assured (not alongside others)."""
 
 
 #: A workbook estimated to need at least this much memory to read is announced on stderr
