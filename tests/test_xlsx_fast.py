@@ -16,9 +16,11 @@ from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shortlist.exporters import xlsx_fast
-from shortlist.exporters.xlsx import MAX_CELL_CHARS, write_xlsx
+from shortlist.exporters.xlsx import MAX_CELL_CHARS, ExcelText, write_xlsx
 from shortlist.role import Role
 from shortlist.sift import Sift
 
@@ -84,12 +86,14 @@ def _cells(data: bytes) -> dict[str, Any]:
     return out
 
 
+@pytest.mark.parametrize("block", [xlsx_fast.BLOCK, 3])  # 3: blocks of every sort
 @pytest.mark.parametrize("options", [
     {}, {"anonymise": True}, {"include_evidence": True},
 ])
 def test_fast_bodies_write_what_xlsxwriter_writes(role: Role, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch,
-                                                  options: dict[str, Any]) -> None:
+                                                  options: dict[str, Any], block: int) -> None:
+    monkeypatch.setattr(xlsx_fast, "BLOCK", block)
     sift = sift_for(role, _people(), tmp_path, top=10, **options)
     # Text no CSV file can hold, as a reader could hand it over.
     frame = sift.apps.frame
@@ -104,6 +108,22 @@ def test_fast_bodies_write_what_xlsxwriter_writes(role: Role, tmp_path: Path,
     for name in slow_parts:
         assert fast_parts[name] == slow_parts[name], name
     assert _cells(fast) == _cells(slow)
+
+
+def test_clean_text_blocks_write_what_xlsxwriter_writes(role: Role, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Blocks of plain text, some with one value xlsxwriter changes: a space or tab at either
+    # end, "&", a literal _x0041_, a formula-like start (quote-prefixed), non-ASCII text.
+    odd = {7: " space first", 12: "tab last\t", 17: "a & b", 21: "x_x0041_", 26: "=1+1",
+           31: "café", 35: "line\nbreak"}
+    people = [passing(f"C{i:02d}", odd.get(i, f"Plain Name {i}"),
+                      evidence={"E1": odd.get(i + 1, f"plain evidence {i}")})
+              for i in range(40)]
+    monkeypatch.setattr(xlsx_fast, "BLOCK", 4)
+    sift = sift_for(role, people, tmp_path, top=30)
+    fast, slow, fast_notes, slow_notes = _both(sift, monkeypatch)
+    assert fast_notes == slow_notes == []
+    assert _parts(fast) == _parts(slow)
 
 
 def test_hostile_text_stays_text(role: Role, tmp_path: Path) -> None:
@@ -136,3 +156,31 @@ def test_fast_path_is_used(role: Role, tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(xlsx_fast.Body, "write", counting)
     write_xlsx(sift, io.BytesIO(), notes=[])
     assert len(bodies) >= 2  # Ranking and Breakdown
+
+
+# ---------------------------------------------------------------------------------------------
+# The quick tests agree with the rules they stand for
+
+TEXT = st.text(st.sampled_from("ab_x0F9 \t\n\r\x00\x01\x1f&<>é😀\ud800\ufffe\uffff"), max_size=12)
+
+
+@given(TEXT.filter(bool))
+def test_as_is_is_the_care_pattern(text: str) -> None:
+    assert xlsx_fast._as_is(text) == (xlsx_fast._CARE.search(text) is None)
+
+
+@given(st.lists(TEXT))
+def test_all_as_is_only_when_each_is(texts: list[str]) -> None:
+    if xlsx_fast._all_as_is(texts):
+        assert all(xlsx_fast._CARE.search(v) is None for v in texts if v)
+
+
+@given(st.lists(st.one_of(st.none(), TEXT)))
+def test_needing_fit_is_needs_fit(values: list[str | None]) -> None:
+    assert ExcelText.needing_fit(values) == [
+        k for k, v in enumerate(values) if v and ExcelText.needs_fit(v)]
+
+
+def test_needing_fit_finds_long_text() -> None:
+    long = "x" * (MAX_CELL_CHARS // 2 + 1)
+    assert ExcelText.needing_fit(["a", None, long, ""]) == [2]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -46,7 +46,15 @@ REPLACEMENT = "\ufffd"
 # XML 1.0 cannot hold C0 controls other than tab, LF and CR, lone surrogates or U+FFFE/U+FFFF;
 # Excel stores such characters only through an escape that other readers misread.
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_UNSTORABLE_ASCII = str.maketrans(dict.fromkeys([*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20)]))
 _TRIGGERS = frozenset(FORMULA_TRIGGERS)
+
+
+def _storable(text: str) -> bool:
+    """Whether `text` has no character `_UNSTORABLE` matches."""
+    if text.isascii():  # deleting characters from ASCII text is many times faster than a search
+        return len(text.translate(_UNSTORABLE_ASCII)) == len(text)
+    return _UNSTORABLE.search(text) is None
 
 STATUS_LABELS = {SHORTLISTED: "Shortlisted", RANKED: "Ranked", FAILED: "Failed an essential",
                  INVALID: "Invalid"}
@@ -91,6 +99,9 @@ STYLES: dict[str, dict[str, Any]] = {
 # Wrapping styles: (points per line, characters per unit of column width).
 _LINE = {"wrap": (15.0, 1.05), "small_wrap": (12.0, 1.25)}
 MAX_ROW_POINTS = 409.0  # Excel's tallest row
+
+#: How `ExcelText` writes a piece of text (see `ExcelText.text_kind`).
+PLAIN, QUOTED, RICH = range(3)
 
 # Excel's "light red fill with dark red text", for essential criteria not met.
 _UNMET_CF = {"bg_color": "#FFC7CE", "font_color": "#9C0006", "bold": True}
@@ -172,7 +183,10 @@ class ExcelText:
         line, scale = _LINE[style]
         w = width if width is not None else self._widths.get(ws.name, {}).get(col, 8.43)
         capacity = max(1.0, w * scale)
-        lines = sum(max(1, math.ceil(len(part) / capacity)) for part in text.split("\n"))
+        if "\n" in text:
+            lines = sum(max(1, math.ceil(len(part) / capacity)) for part in text.split("\n"))
+        else:
+            lines = max(1, math.ceil(len(text) / capacity))
         if lines < 2:
             return None
         return min(MAX_ROW_POINTS, lines * line + 3)
@@ -236,13 +250,34 @@ class ExcelText:
         """Whether `fit` may change `value`."""
         return _UNSTORABLE.search(value) is not None or len(value) > MAX_CELL_CHARS // 2
 
+    @staticmethod
+    def needing_fit(values: Sequence[str | None]) -> list[int]:
+        """The positions of the values `fit` may change (as `needs_fit`, for many at once)."""
+        texts = [v or "" for v in values]
+        # One look at all the text finds nothing in almost every column.
+        if (_storable("\n".join(texts))
+                and max(map(len, texts), default=0) <= MAX_CELL_CHARS // 2):
+            return []
+        return [k for k, v in enumerate(texts) if v and ExcelText.needs_fit(v)]
+
+    @staticmethod
+    def text_kind(value: str) -> int:
+        """How fitted, non-empty text is written: PLAIN; QUOTED, with the quote-prefixed
+        format, as it starts like a formula; or RICH, as a two-fragment rich string, as it is
+        shaped like rich-text XML ("<r>…</r>")."""
+        return ExcelText.text_kinds((value,))[0]
+
+    @staticmethod
+    def text_kinds(values: Iterable[str]) -> list[int]:
+        """`text_kind` of each of `values`."""
+        return [RICH if v.startswith("<r>") and v.endswith("</r>") else
+                QUOTED if v[0] in _TRIGGERS else PLAIN for v in values]
+
     def text_format(self, value: str, style: str) -> tuple[Any, bool]:
-        """The format for fitted, non-empty text in `style`: the quote-prefixed twin for text
-        that starts like a formula; and whether it is written as a two-fragment rich string
-        (text shaped like rich-text XML, "<r>…</r>")."""
-        if value.startswith("<r>") and value.endswith("</r>"):
-            return self.styles[style], True
-        return (self.quoted[style] if value[0] in _TRIGGERS else self.styles[style]), False
+        """The format for fitted, non-empty text in `style` (see `text_kind`), and whether it
+        is written as a two-fragment rich string."""
+        kind = self.text_kind(value)
+        return (self.quoted[style] if kind == QUOTED else self.styles[style]), kind == RICH
 
     def _fit(self, ws: Any, row: int, col: int, value: str, who: str) -> str:
         text, replaced, cut_from = excel_text(value)
@@ -303,7 +338,12 @@ def _scores(values: np.ndarray, valid: np.ndarray) -> list[float | None]:
 
 def points_column(points: pd.Series, pos: np.ndarray) -> list[float]:
     """A criterion's points in output order, rounded to 2 decimals (0 where missing)."""
-    rounded: list[float] = np.round(np.nan_to_num(points.to_numpy(dtype=float)[pos]), 2).tolist()
+    rounded: list[float] = _points_array(points, pos).tolist()
+    return rounded
+
+
+def _points_array(points: pd.Series, pos: np.ndarray) -> np.ndarray:
+    rounded: np.ndarray = np.round(np.nan_to_num(points.to_numpy(dtype=float)[pos]), 2)
     return rounded
 
 
@@ -673,15 +713,14 @@ def _write_breakdown(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
     x.header(ws, HEADER_ROW, head)
 
     n = len(pos)
-    kinds = []  # per criterion: list per applicant of 0 points, 1 unmet, 2 n/a, 3 unreadable
+    kinds = []  # per criterion, per applicant: 0 points, 1 unmet, 2 n/a, 3 unreadable
     values = []
     for c in role.criteria:
         applies = sc[f"applies:{c.id}"].to_numpy(dtype=bool)[pos]
         unreadable = frame[f"unreadable:{c.id}"].to_numpy(dtype=bool)[pos]
         met = sc[f"met:{c.id}"].to_numpy(dtype=bool)[pos]
-        kind = np.where(unreadable, 3, np.where(~applies, 2, np.where(~met, 1, 0)))
-        kinds.append(kind.tolist())
-        values.append(points_column(sc[f"points:{c.id}"], pos))
+        kinds.append(np.where(unreadable, 3, np.where(~applies, 2, np.where(~met, 1, 0))))
+        values.append(_points_array(sc[f"points:{c.id}"], pos))
     start = 0
     if n > 1 and xlsx_fast.available(ws, HEADER_ROW + 1):
         start = _breakdown_body(x, ws, sift, cols, kinds, values)
@@ -702,9 +741,9 @@ def _write_breakdown(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
         if cols.score[k] is not None:
             ws.write_number(row, status_col + 1, cols.score[k], score_fmt)
         for j in range(len(kinds)):
-            kind = kinds[j][k]
+            kind = int(kinds[j][k])
             if kind < 2:
-                ws.write_number(row, first_c + j, values[j][k], by_kind[kind])
+                ws.write_number(row, first_c + j, float(values[j][k]), by_kind[kind])
             elif kind == 2:
                 ws.write_string(row, first_c + j, "n/a", na)
             else:
@@ -728,8 +767,8 @@ def _write_breakdown(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
     _print_setup(ws, role, HEADER_ROW)
 
 
-def _breakdown_body(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, kinds: list[list[int]],
-                    values: list[list[float]]) -> int:
+def _breakdown_body(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, kinds: list[np.ndarray],
+                    values: list[np.ndarray]) -> int:
     """The Breakdown's rows but the last, as `_write_breakdown` writes them cell by cell, in
     one go; returns how many (see `_ranking_body`)."""
     n = len(cols.ids) - 1
@@ -743,11 +782,9 @@ def _breakdown_body(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, kinds: li
     b.texts(status_col, [STATUS_LABELS.get(s, s) for s in cols.status], "text")
     b.numbers(status_col + 1, cols.score, x["score"])
     formats = [x["points"], x["unmet"], x["na"], x["bad"]]
-    fixed = (None, None, "n/a", "unreadable")
+    constants = (None, None, "n/a", "unreadable")
     for j, (kind, points) in enumerate(zip(kinds, values, strict=True)):
-        cells = [v if k < 2 else fixed[k] for k, v in zip(kind, points, strict=True)]
-        b.mixed(status_col + 2 + j, cells, np.asarray(kind, dtype=np.int64), formats,
-                (False, False, True, True))
+        b.mixed(status_col + 2 + j, points, kind, formats, constants)
     b.write()
     return n
 

@@ -9,9 +9,15 @@ rows straight to that stream, block by block: the same XML xlsxwriter writes for
 same row heights), at a fraction of the cost. Everything else — formats, titles, headers,
 conditional formats, filters, panes, print setup — is still xlsxwriter's.
 
+The cost is kept to a few pieces of text a cell, joined once a block: a column's values repeat
+(statuses, levels, points, file names), so a value's style, quoting, escaping and row height,
+and a number's text, are worked out once per distinct value (per block of rows, which bounds the
+memory); and a block of text that xlsxwriter writes as it is (most are, found by one look at
+all of it) goes in between its tags unchanged.
+
 Safety is unchanged: applicant text is only ever an inline string (never a formula, a number
 or a hyperlink), goes through `ExcelText` (`fit`: characters a cell cannot hold replaced, text
-over the cell limit cut, every change noted; `text_format`: the quote-prefixed style for text
+over the cell limit cut, every change noted; `text_kind`: the quote-prefixed style for text
 that starts like a formula), and is XML-escaped here exactly as xlsxwriter escapes it.
 
 `available` says whether the worksheet is in the state this needs (constant-memory mode, rows
@@ -22,11 +28,13 @@ write cell by cell through xlsxwriter.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import repeat
+from typing import Any, cast
 
 import numpy as np
+import pandas as pd
 from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 from xlsxwriter.xmlwriter import XMLwriter
@@ -36,12 +44,16 @@ ENABLED = True
 #: Rows generated and written at a time (bounds the memory the XML takes).
 BLOCK = 2048
 
+_NUM, _STR, _TEXT, _RICH = range(4)  # constant text, applicant text, rich-text lookalike
+
 # Text that xlsxwriter changes when it writes it: XML metacharacters, control characters
 # (written as _xHHHH_), literal _xHHHH_ (its leading "_" escaped), or leading or trailing
 # whitespace (xml:space="preserve"). Anything else is written as it is.
 _CARE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
-
-_NUM, _STR, _TEXT, _RICH = range(4)  # constant text, applicant text, rich-text lookalike
+# Its characters alone, searched for many times faster; and as a table deleting them from
+# ASCII text, faster still.
+_CARE_CHARS = re.compile("[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_CARE_ASCII = str.maketrans(dict.fromkeys([*b"&<>", *range(0x09), *range(0x0b, 0x20)]))
 
 
 def available(ws: Any, first_row: int) -> bool:
@@ -51,13 +63,34 @@ def available(ws: Any, first_row: int) -> bool:
             and hasattr(ws, "_write_single_row") and ws.previous_row <= first_row)
 
 
-def _number_text(v: float) -> str:
-    return f"{v:.16G}"  # as xlsxwriter writes <v>
+def _no_care_chars(text: str) -> bool:
+    """Whether `text` has none of the characters `_CARE` looks for, nor "_x"."""
+    if "_" in text and "_x" in text:  # looking for one character first is faster
+        return False
+    if text.isascii():
+        return len(text.translate(_CARE_ASCII)) == len(text)
+    return _CARE_CHARS.search(text) is None
+
+
+def _as_is(value: str) -> bool:
+    """Whether xlsxwriter writes non-empty `value` as it is (`_CARE` finds nothing)."""
+    if value[0].isspace() or value[-1].isspace():
+        return False
+    return _no_care_chars(value) or _CARE.search(value) is None
+
+
+def _all_as_is(texts: list[str]) -> bool:
+    """Whether xlsxwriter writes each of `texts` ("" for no cell) as it is; False when
+    unsure. (One look at all the text finds nothing in almost every block of a column.)"""
+    distinct = [v for v in dict.fromkeys(texts) if v]
+    if any(v[0].isspace() or v[-1].isspace() for v in distinct):
+        return False
+    return _no_care_chars("\n".join(distinct))
 
 
 def _inline(value: str) -> str:
     """`<t>` and its text, escaped as xlsxwriter escapes an inline string."""
-    if _CARE.search(value) is None:
+    if _as_is(value):
         return "<t>" + value + "</t>"
     text = XMLwriter._escape_control_characters(value)
     space = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
@@ -65,16 +98,32 @@ def _inline(value: str) -> str:
     return f"<t{space}>{text}</t>"
 
 
+def _number_text(v: float) -> str:
+    return f"{v:.16G}"  # as xlsxwriter writes <v>
+
+
+def _masked(present: np.ndarray, text: str) -> list[str]:
+    """`text` where `present`, else ""."""
+    chosen: list[str] = np.asarray([text, ""], dtype=object)[(~present).view(np.int8)].tolist()
+    return chosen
+
+
 @dataclass
 class _Column:
     col: int
-    values: list[Any]
     slots: np.ndarray  # index into formats/kinds per row; -1: no cell
     formats: list[Any]
     kinds: list[int]
-    style: str = ""  # applicant text: its ExcelText style
+    numbers: np.ndarray | None = None  # per row, the number of a _NUM slot
+    constants: dict[int, str] = field(default_factory=dict)  # a _STR slot's text
+    # Text (_TEXT and _RICH slots): the values, the ExcelText style of each style code, each
+    # row's code (None: all 0) and the applicant each row is of, for notes.
+    values: list[str | None] = field(default_factory=list)
+    styles: list[str] = field(default_factory=list)
+    style_codes: list[int] | None = None
     who: Sequence[str] | None = None
     used: frozenset[int] = frozenset()  # the slots with cells
+    fixed_tails: list[str] | None = None  # per row, a number or constant cell after its ref
 
 
 class Body:
@@ -89,34 +138,37 @@ class Body:
 
     def numbers(self, col: int, values: Sequence[float | None], fmt: Any) -> None:
         """Numbers in one format; None leaves the cell empty."""
-        present = np.fromiter((v is not None for v in values[:self.n]), dtype=bool,
-                              count=self.n)
-        self.cells(col, values, np.where(present, 0, -1), [fmt], [_NUM])
-
-    def mixed(self, col: int, values: Sequence[float | str | None], slots: np.ndarray,
-              formats: Sequence[Any], is_text: Sequence[bool]) -> None:
-        """Cells whose format is `formats[slots[k]]` (none where the slot is -1); a slot's
-        values are numbers, or constant text of our own when `is_text[slot]`."""
-        self.cells(col, values, slots, list(formats), [_STR if t else _NUM for t in is_text])
-
-    def cells(self, col: int, values: Sequence[Any], slots: np.ndarray, formats: list[Any],
-              kinds: list[int]) -> None:
         values = values[:self.n]
-        slots = np.asarray(slots, dtype=np.int64)[:self.n]
-        for s, kind in enumerate(kinds):
-            if kind == _NUM:
-                nums = np.asarray([values[k] for k in np.flatnonzero(slots == s).tolist()],
-                                  dtype=float)
-                if not np.isfinite(nums).all():
-                    raise TypeError("NAN/INF not supported in write_number()")
-        self.columns.append(_Column(col, list(values), slots, formats, kinds))
+        present = np.fromiter((v is not None for v in values), dtype=bool, count=self.n)
+        self.mixed(col, values, np.where(present, 0, -1), [fmt], [None])
 
-    def texts(self, col: int, values: Sequence[str | None], style: str = "text",
+    def mixed(self, col: int, values: Sequence[float | None] | np.ndarray, slots: np.ndarray,
+              formats: Sequence[Any], constants: Sequence[str | None]) -> None:
+        """Cells whose format is `formats[slots[k]]` (none where the slot is -1): the
+        number `values[k]`, or, for a slot s with `constants[s]`, that text (constant text of
+        our own, written as `write_string` writes it; `values[k]` is then unused)."""
+        slots = np.asarray(slots, dtype=np.int64)[:self.n]
+        nums = np.asarray(values[:self.n], dtype=float)  # None: NaN, where no number is
+        kinds = [_NUM if t is None else _STR for t in constants]
+        is_number = np.asarray([k == _NUM for k in kinds] + [False], dtype=bool)[slots]
+        if not np.isfinite(nums[is_number]).all():
+            raise TypeError("NAN/INF not supported in write_number()")
+        self.columns.append(_Column(col, slots, list(formats), kinds, nums, {
+            s: t for s, t in enumerate(constants) if t is not None}))
+
+    def texts(self, col: int, values: Sequence[str | None], style: str | Sequence[str] = "text",
               who: Sequence[str] | None = None) -> None:
-        """Applicant (or any) text, written as `ExcelText.write` writes it; `who` names each
-        row's applicant in notes."""
-        self.columns.append(_Column(col, list(values[:self.n]), np.empty(0, dtype=np.int64),
-                                    [], [], style, who))
+        """Applicant (or any) text, written as `ExcelText.write` writes it, in `style` (or
+        each row's style); `who` names each row's applicant in notes."""
+        if isinstance(style, str):
+            styles, codes = [style], None
+        else:
+            styles = list(dict.fromkeys(style[:self.n]))
+            code = {s: i for i, s in enumerate(styles)}
+            codes = [code[s] for s in style[:self.n]]
+        self.columns.append(_Column(col, np.empty(0, dtype=np.int64), [], [],
+                                    values=list(values[:self.n]), styles=styles or ["text"],
+                                    style_codes=codes, who=who))
 
     # -----------------------------------------------------------------------------------------
 
@@ -125,64 +177,101 @@ class Body:
         if first > ws.previous_row:
             ws._write_single_row(first)  # the rows above, as the next write would
         self.columns.sort(key=lambda c: c.col)
-        heights = np.zeros(n, dtype=float)
+        heights = [0.0] * n
         self._fit_texts()
         for c in self.columns:
-            if not c.kinds:
+            if c.styles:
                 self._text_slots(c, heights)
         self._assign_style_indexes()
         self._check_dimensions()
+        for c in self.columns:
+            self._prepare(c)
         fh = ws.fh
+        ends: dict[float, str] = {0.0: '">'}  # a row's start tag after its number, by height
         for a in range(0, n, BLOCK):
             b = min(n, a + BLOCK)
             rows = [str(first + 1 + k) for k in range(a, b)]
-            parts = [self._column_xml(c, a, b, rows) for c in self.columns]
-            out = []
-            for i, cells in enumerate(zip(*parts, strict=True)):
-                body = "".join(cells)
-                h = heights[a + i]
-                if h:
-                    out.append(f'<row r="{rows[i]}"{self._height(h)}>{body}</row>')
-                elif body:
-                    out.append(f'<row r="{rows[i]}">{body}</row>')
-            fh.write("".join(out))
+            row_array = np.asarray(rows, dtype=object)
+            grown = heights[a:b]
+            for h in set(grown) - ends.keys():
+                ends[h] = '"' + self._height(h) + ">"
+            m = b - a
+            parts: list[list[str]] = [['<row r="'] * m, rows, [ends[h] for h in grown]]
+            filled = np.zeros(m, dtype=bool)
+            for c in self.columns:
+                parts += self._cells(c, a, b, rows, row_array, filled)
+            parts.append(["</row>"] * m)
+            kept = filled | np.asarray(grown, dtype=bool)
+            if not kept.all():  # a row with no cell is written only if its height is set
+                keep = np.flatnonzero(kept).tolist()
+                parts = [[part[k] for k in keep] for part in parts]
+                m = len(keep)
+            # The rows' pieces in order, each part every len(parts)th: one join makes the XML.
+            pieces = [""] * (m * len(parts))
+            for i, part in enumerate(parts):
+                pieces[i::len(parts)] = part
+            fh.write("".join(pieces))
         ws.previous_row = first + n  # rows above are written: xlsxwriter refuses to rewrite
-        if heights.any():
-            last = int(np.flatnonzero(heights)[-1])
-            x._tall[ws.name] = (first + last, float(heights[last]))
+        grown_rows = np.flatnonzero(np.asarray(heights, dtype=float))
+        if len(grown_rows):
+            last = int(grown_rows[-1])
+            x._tall[ws.name] = (first + last, heights[last])
 
     def _fit_texts(self) -> None:
         # In the order the cells would be written (row by row), so notes list cells in order.
-        todo = []
-        for j, c in enumerate(self.columns):
-            if c.kinds:
-                continue
-            fit = self.x.needs_fit
-            todo += [(k, c.col, j) for k, v in enumerate(c.values) if v and fit(v)]
-        for k, col, j in sorted(todo):
-            c = self.columns[j]
-            c.values[k] = self.x.fit(self.ws, self.first + k, col, c.values[k],
-                                     c.who[k] if c.who is not None else "")
+        texts = [(j, c) for j, c in enumerate(self.columns) if c.styles]
+        for a in range(0, self.n, BLOCK):
+            todo = []
+            for j, c in texts:
+                todo += [(a + k, c.col, j) for k in self.x.needing_fit(c.values[a:a + BLOCK])]
+            for k, col, j in sorted(todo):
+                c = self.columns[j]
+                value = c.values[k]
+                assert value is not None
+                c.values[k] = self.x.fit(self.ws, self.first + k, col, value,
+                                         c.who[k] if c.who is not None else "")
 
-    def _text_slots(self, c: _Column, heights: np.ndarray) -> None:
-        x, style = self.x, c.style
-        plain, quoted = x.styles[style], x.quoted[style]
-        c.formats, c.kinds = [plain, quoted, plain], [_TEXT, _TEXT, _RICH]
-        slots = np.full(len(c.values), -1, dtype=np.int64)
-        text_format = x.text_format
-        from .xlsx import _LINE
+    def _text_slots(self, c: _Column, heights: list[float]) -> None:
+        # Each style code takes three slots: the text written plain, quote-prefixed, or as a
+        # rich string (ExcelText.text_kind).
+        from .xlsx import _LINE, PLAIN, QUOTED, RICH
 
-        grow = style in _LINE
-        for k, v in enumerate(c.values):
-            if not v:
-                continue
-            fmt, rich = text_format(v, style)
-            slots[k] = 2 if rich else (1 if fmt is quoted else 0)
-            if grow:
-                points = x.line_points(self.ws, c.col, v, style)
-                if points is not None and points > heights[k]:
-                    heights[k] = points
-        c.slots = slots
+        x, ws = self.x, self.ws
+        c.formats, c.kinds = [], []
+        for style in c.styles:
+            kind_format = {PLAIN: x.styles[style], QUOTED: x.quoted[style],
+                           RICH: x.styles[style]}
+            c.formats += [kind_format[k] for k in range(3)]
+            c.kinds += [_RICH if k == RICH else _TEXT for k in range(3)]
+        grows = [style in _LINE for style in c.styles]
+        slots: list[int] = []
+        for a in range(0, len(c.values), BLOCK):
+            keys = self._text_keys(c, a, a + BLOCK)
+            written = self._written(c, dict.fromkeys(keys))
+            kinds = x.text_kinds(v for _, _, v in written)
+            slot_of = {key: 3 * code + kind
+                       for (key, code, _), kind in zip(written, kinds, strict=True)}
+            slots += map(slot_of.get, keys, repeat(-1))  # -1: no text, no cell
+            if any(grows):
+                points_of = {key: x.line_points(ws, c.col, v, c.styles[code]) or 0.0
+                             for key, code, v in written if grows[code]}
+                b = a + len(keys)
+                heights[a:b] = map(max, heights[a:b], map(points_of.get, keys, repeat(0.0)))
+        c.slots = np.asarray(slots, dtype=np.int64)
+
+    @staticmethod
+    def _text_keys(c: _Column, a: int, b: int) -> list[Any]:
+        # What a text cell's slot and height depend on: its text, and its style if rows differ.
+        if c.style_codes is None:
+            return c.values[a:b]
+        return list(zip(c.style_codes[a:b], c.values[a:b], strict=True))
+
+    @staticmethod
+    def _written(c: _Column, keys: Iterable[Any]) -> list[tuple[Any, int, str]]:
+        """The distinct keys (see `_text_keys`) with text: each with its style code and text."""
+        if c.style_codes is None:
+            return [(v, 0, v) for v in keys if v]
+        return [(key, key[0], key[1]) for key in keys if key[1]]
 
     def _assign_style_indexes(self) -> None:
         # xlsxwriter numbers formats as cells first use them, row by row: do the same.
@@ -190,11 +279,11 @@ class Body:
         firsts = []
         for c in self.columns:
             used = set()
-            for s, fmt in enumerate(c.formats):
-                where = np.flatnonzero(c.slots == s)
-                if len(where):
-                    firsts.append((int(where[0]), c.col, fmt))
-                    used.add(s)
+            present = np.flatnonzero(c.slots >= 0)
+            found, first_at = np.unique(c.slots[present], return_index=True)
+            for s, at in zip(found.tolist(), first_at.tolist(), strict=True):
+                firsts.append((int(present[at]), c.col, c.formats[s]))
+                used.add(s)
             c.used = frozenset(used)
         for _, _, fmt in sorted(firsts, key=lambda t: (t[0], t[1])):
             fmt._get_xf_index()
@@ -214,30 +303,70 @@ class Body:
             return ""
         return f' ht="{pixels * 0.75:.16g}" customHeight="1"'
 
-    def _column_xml(self, c: _Column, a: int, b: int, rows: list[str]) -> list[str]:
-        letter = xl_col_to_name(c.col)
-        heads = [f'" s="{fmt._get_xf_index()}"' if s in c.used else ""
-                 for s, fmt in enumerate(c.formats)]
-        slots = c.slots[a:b].tolist()
-        values = c.values[a:b]
-        if c.kinds == [_NUM]:  # the common case: numbers in one format
-            mid = heads[0] + "><v>"
-            return ["" if s < 0 else '<c r="' + letter + r + mid + _number_text(v) + "</v></c>"
-                    for r, s, v in zip(rows, slots, values, strict=True)]
-        out = []
-        for r, s, v in zip(rows, slots, values, strict=True):
-            if s < 0:
-                out.append("")
-                continue
-            kind = c.kinds[s]
-            if kind == _NUM:
-                out.append(f'<c r="{letter}{r}{heads[s]}><v>{_number_text(v)}</v></c>')
-            elif kind == _RICH:
-                out.append(f'<c r="{letter}{r}{heads[s]} t="inlineStr"><is>'
-                           f"{self._rich(v, c.formats[s])}</is></c>")
+    def _head(self, c: _Column, s: int) -> str:
+        return f'" s="{c.formats[s]._get_xf_index()}"'
+
+    def _prepare(self, c: _Column) -> None:
+        # What follows the reference of a number or constant-text cell, for the whole column.
+        # Each distinct number (by its bits, so that 0 and -0 stay apart) is formatted once.
+        if c.numbers is not None:
+            tails = np.full(len(c.slots), "", dtype=object)
+            for s in sorted(c.used):
+                where = np.flatnonzero(c.slots == s)
+                if c.kinds[s] == _STR:
+                    tails[where] = (self._head(c, s) + ' t="inlineStr"><is>'
+                                    + _inline(c.constants[s]) + "</is></c>")
+                    continue
+                codes, bits = pd.factorize(c.numbers[where].view(np.uint64))
+                mid = self._head(c, s) + "><v>"
+                texts = [mid + _number_text(v) + "</v></c>"
+                         for v in np.asarray(bits).view(np.float64).tolist()]
+                tails[where] = np.asarray(texts, dtype=object)[codes]
+            c.fixed_tails = tails.tolist()
+
+    def _cells(self, c: _Column, a: int, b: int, rows: list[str], row_array: np.ndarray,
+               filled: np.ndarray) -> list[list[str]]:
+        """The cells of rows a … b - 1 of a column, as sequences whose items, joined, make
+        each row's cell ("" where it has none), the first two its reference up to the row
+        number and the row number (`rows`, as text; also as an array). Marks the rows with a
+        cell in `filled`."""
+        slots = c.slots[a:b]
+        present = slots >= 0
+        if not present.any():
+            return []
+        filled |= present
+        full = bool(present.all())
+        pre = '<c r="' + xl_col_to_name(c.col)
+        start = ([[pre] * (b - a), rows] if full else
+                 [_masked(present, pre), np.where(present, row_array, "").tolist()])
+        if c.fixed_tails is not None:
+            return [*start, c.fixed_tails[a:b]]
+        texts = cast("list[str]", c.values[a:b]) if full else [v or "" for v in c.values[a:b]]
+        used = set(slots[present].tolist())
+        heads = {s: self._head(c, s) + ' t="inlineStr"><is>' for s in used}
+        if all(c.kinds[s] == _TEXT for s in used) and _all_as_is(texts):
+            # The common case: each cell's text as it is, between tags that depend only on
+            # its slot (see _inline).
+            opens = {s: head + "<t>" for s, head in heads.items()}
+            close = "</t></is></c>"
+            if len(opens) == 1:
+                (open_tag,) = opens.values()
+                tags = [[open_tag] * (b - a), [close] * (b - a)] if full else [
+                    _masked(present, open_tag), _masked(present, close)]
             else:
-                out.append(f'<c r="{letter}{r}{heads[s]} t="inlineStr"><is>{_inline(v)}</is></c>')
-        return out
+                opens[-1] = ""
+                tags = [list(map(opens.__getitem__, slots.tolist())), _masked(present, close)]
+            return [*start, tags[0], texts, tags[1]]
+        # Else what follows each distinct text's reference, as the rest of its cell. (A text
+        # cell's slot follows from its text and style code: see _text_slots.)
+        keys = self._text_keys(c, a, b)
+        slot_of = dict(zip(keys, slots.tolist(), strict=True))  # each distinct key once
+        tail_of: dict[Any, str] = dict.fromkeys(slot_of, "")
+        for key, _, v in self._written(c, slot_of):
+            s = slot_of[key]
+            xml = self._rich(v, c.formats[s]) if c.kinds[s] == _RICH else _inline(v)
+            tail_of[key] = heads[s] + xml + "</is></c>"
+        return [*start, list(map(tail_of.__getitem__, keys))]
 
     def _rich(self, value: str, fmt: Any) -> str:
         # Text shaped like rich-text XML is written as ExcelText.write writes it: a rich
