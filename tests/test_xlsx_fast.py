@@ -126,6 +126,17 @@ def test_clean_text_blocks_write_what_xlsxwriter_writes(role: Role, tmp_path: Pa
     assert _parts(fast) == _parts(slow)
 
 
+def test_evidence_over_several_sheets(role: Role, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("shortlist.exporters.xlsx.MAX_ROWS", 4 + 16)  # 16 rows a sheet
+    sift = sift_for(role, _people()[:9], tmp_path, top=10, include_evidence=True)
+    fast, slow, fast_notes, slow_notes = _both(sift, monkeypatch)
+    assert fast_notes == slow_notes
+    parts = _parts(fast)
+    assert parts == _parts(slow)
+    assert sum(name.startswith("xl/worksheets/sheet") for name in parts) > 8
+
+
 def test_hostile_text_stays_text(role: Role, tmp_path: Path) -> None:
     sift = sift_for(role, _people(), tmp_path, top=10)
     out = io.BytesIO()
@@ -155,7 +166,7 @@ def test_fast_path_is_used(role: Role, tmp_path: Path, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(xlsx_fast.Body, "write", counting)
     write_xlsx(sift, io.BytesIO(), notes=[])
-    assert len(bodies) >= 2  # Ranking and Breakdown
+    assert len(bodies) >= 3  # Ranking, Breakdown and Evidence
 
 
 # ---------------------------------------------------------------------------------------------

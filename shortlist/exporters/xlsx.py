@@ -9,8 +9,10 @@ Every change to a value is recorded as a note, written to the Run sheet and hand
 caller.
 
 Large sifts: the workbook is written in xlsxwriter's constant-memory mode (each row is flushed
-as soon as the next begins), and the columns are taken from the sift's frames as plain lists,
-so the cost is one `write_*` call per cell.
+as soon as the next begins), and the columns are taken from the sift's frames as plain lists.
+The bodies of the big sheets (Ranking, Breakdown, Evidence) are written by `xlsx_fast`, column
+by column, as the XML the cell-by-cell code below would have xlsxwriter write; that code
+writes each sheet's last row, and every row when the fast path is not available.
 """
 
 from __future__ import annotations
@@ -799,9 +801,66 @@ def _evidence_sheets(sift: Sift, cols: _Columns, include_all: bool) -> tuple[lis
     return picks, max(1, math.ceil(rows / per_sheet))
 
 
+@dataclass
+class _CriterionEvidence:
+    """A criterion's columns on the Evidence sheet, for the applicants whose evidence is
+    written (index p: the p-th of them, in output order)."""
+
+    criterion: Criterion
+    levels: list[int]
+    applies: list[bool]
+    unevidenced: list[bool]
+    over_limit: list[bool]
+    unreadable: list[bool]
+    points: list[float]
+    words: list[Any]
+    evidence: np.ndarray
+
+    def rating(self, p: int) -> tuple[str, str]:
+        """The Rating cell of applicant p: text ("" for none) and style."""
+        if self.unreadable[p]:
+            return "unreadable", "bad"
+        level = int(self.levels[p])
+        return (self.criterion.scale.levels[level] if level >= 0 else ""), "wrap"
+
+    def flags(self, p: int) -> str:
+        notes = []
+        if self.unevidenced[p]:
+            notes.append(f'unevidenced: counted as "{self.criterion.scale.levels[0]}"')
+        if self.over_limit[p]:
+            notes.append("over the word limit")
+        return "; ".join(notes)
+
+    def text(self, p: int) -> tuple[str, str]:
+        """The Evidence cell of applicant p: text ("" for none) and style."""
+        text = self.evidence[p]
+        if isinstance(text, str) and text:
+            return text, "wrap"
+        if self.criterion.evidence == "none":
+            return "(no evidence asked for)", "muted"
+        return "", "wrap"
+
+
+def _criterion_evidence(sift: Sift, cols: _Columns, picks: list[int]
+                        ) -> list[_CriterionEvidence]:
+    frame, sc = sift.apps.frame, sift.scored
+    pos = cols.positions[np.asarray(picks, dtype=np.int64)]
+    return [_CriterionEvidence(
+        c,
+        frame[f"level:{c.id}"].to_numpy()[pos].tolist(),
+        sc[f"applies:{c.id}"].to_numpy(dtype=bool)[pos].tolist(),
+        sc[f"unevidenced:{c.id}"].to_numpy(dtype=bool)[pos].tolist(),
+        sc[f"over_limit:{c.id}"].to_numpy(dtype=bool)[pos].tolist(),
+        frame[f"unreadable:{c.id}"].to_numpy(dtype=bool)[pos].tolist(),
+        points_column(sc[f"points:{c.id}"], pos),
+        frame[f"words:{c.id}"].to_numpy()[pos].tolist(),
+        frame[f"evidence:{c.id}"].to_numpy(dtype=object)[pos],
+    ) for c in sift.role.criteria]
+
+
 def _write_evidence(x: ExcelText, sheets: list[Any], sift: Sift, cols: _Columns,
                     picks: list[int], include_all: bool) -> None:
-    role, frame, sc = sift.role, sift.apps.frame, sift.scored
+    role = sift.role
     head = ["Rank", *_who_columns(sift), "Criterion", "Criterion text", "Rating", "Points",
             "Words", "Word limit", "Flags", "Evidence"]
     widths = [6, 12, *([] if sift.anonymise else [18]), 9, 28, 14, 7, 7, 7, 16, 80]
@@ -817,67 +876,84 @@ def _write_evidence(x: ExcelText, sheets: list[Any], sift: Sift, cols: _Columns,
         x.header(ws, HEADER_ROW, head)
         ws.freeze_panes(HEADER_ROW + 1, 1 + who_n)
         _print_setup(ws, role, HEADER_ROW)
-    pos = cols.positions
-    per_criterion = []
-    for c in role.criteria:
-        per_criterion.append((
-            frame[f"level:{c.id}"].to_numpy()[pos].tolist(),
-            sc[f"applies:{c.id}"].to_numpy(dtype=bool)[pos].tolist(),
-            sc[f"unevidenced:{c.id}"].to_numpy(dtype=bool)[pos].tolist(),
-            sc[f"over_limit:{c.id}"].to_numpy(dtype=bool)[pos].tolist(),
-            frame[f"unreadable:{c.id}"].to_numpy(dtype=bool)[pos].tolist(),
-            points_column(sc[f"points:{c.id}"], pos),
-            frame[f"words:{c.id}"].to_numpy()[pos].tolist(),
-            frame[f"evidence:{c.id}"].to_numpy(dtype=object)[pos],
-        ))
-    int_fmt, pts_fmt = x["int"], x["points"]
-    n_rows = 0
-    for k in picks:
-        who = cols.ids[k]
-        for j, c in enumerate(role.criteria):
-            levels, applies, unev, over, unread, pts, words, evid = per_criterion[j]
-            ws = sheets[n_rows // per_sheet]
-            row = HEADER_ROW + 1 + n_rows % per_sheet
-            n_rows += 1
-            rank = cols.rank[k]
-            if rank is not None:
-                ws.write_number(row, 0, rank, int_fmt)
-            x.write(ws, row, 1, who, "text", who)
-            if not sift.anonymise:
-                x.write(ws, row, 2, cols.names[k], "text", who)
-            col = 1 + who_n
-            ws.write_string(row, col, c.id, x["bold"])
-            x.write(ws, row, col + 1, c.text, "small_wrap")
-            level = int(levels[k])
-            if unread[k]:
-                x.write(ws, row, col + 2, "unreadable", "bad")
-            elif level >= 0:
-                x.write(ws, row, col + 2, c.scale.levels[level], "wrap")
-            if not applies[k]:
-                x.write(ws, row, col + 3, "n/a", "na")
-            else:
-                ws.write_number(row, col + 3, pts[k], pts_fmt)
-            if c.evidence != "none":
-                ws.write_number(row, col + 4, int(words[k]), int_fmt)
-                if c.word_limit is not None:
-                    ws.write_number(row, col + 5, c.word_limit, int_fmt)
-            notes = []
-            if unev[k]:
-                notes.append(f'unevidenced: counted as "{c.scale.levels[0]}"')
-            if over[k]:
-                notes.append("over the word limit")
-            if notes:
-                x.write(ws, row, col + 6, "; ".join(notes), "wrap")
-            text = evid[k]
-            if isinstance(text, str) and text:
-                x.write(ws, row, col + 7, text, "wrap", who)
-            elif c.evidence == "none":
-                x.write(ws, row, col + 7, "(no evidence asked for)", "muted")
+    per_criterion = _criterion_evidence(sift, cols, picks)
+    m = len(per_criterion)
+    n_rows = len(picks) * m  # row t: criterion t % m of applicant picks[t // m]
+    for s, ws in enumerate(sheets):
+        lo, hi = s * per_sheet, min(n_rows, (s + 1) * per_sheet)
+        start = lo
+        if hi - lo > 1 and xlsx_fast.available(ws, HEADER_ROW + 1):
+            start = _evidence_body(x, ws, sift, cols, picks, per_criterion, lo, hi - 1)
+        for t in range(start, hi):
+            _evidence_row(x, ws, HEADER_ROW + 1 + t - lo, sift, cols, picks, t // m,
+                          per_criterion[t % m])
     if not picks:
         x.write(sheets[0], HEADER_ROW + 1, 0, "Nobody is shortlisted.", "muted")
     for s, ws in enumerate(sheets):
         rows_here = min(per_sheet, max(0, n_rows - s * per_sheet))
         ws.autofilter(HEADER_ROW, 0, HEADER_ROW + max(rows_here, 1), len(head) - 1)
+
+
+def _evidence_row(x: ExcelText, ws: Any, row: int, sift: Sift, cols: _Columns,
+                  picks: list[int], p: int, e: _CriterionEvidence) -> None:
+    """One row of the Evidence sheet: criterion `e` of applicant `picks[p]`."""
+    c, k = e.criterion, picks[p]
+    rank = cols.rank[k]
+    if rank is not None:
+        ws.write_number(row, 0, rank, x["int"])
+    who = cols.ids[k]
+    x.write(ws, row, 1, who, "text", who)
+    if not sift.anonymise:
+        x.write(ws, row, 2, cols.names[k], "text", who)
+    col = 1 + len(_who_columns(sift))
+    ws.write_string(row, col, c.id, x["bold"])
+    x.write(ws, row, col + 1, c.text, "small_wrap")
+    x.write(ws, row, col + 2, *e.rating(p))
+    if not e.applies[p]:
+        x.write(ws, row, col + 3, "n/a", "na")
+    else:
+        ws.write_number(row, col + 3, e.points[p], x["points"])
+    if c.evidence != "none":
+        ws.write_number(row, col + 4, int(e.words[p]), x["int"])
+        if c.word_limit is not None:
+            ws.write_number(row, col + 5, c.word_limit, x["int"])
+    x.write(ws, row, col + 6, e.flags(p), "wrap")
+    text, style = e.text(p)
+    x.write(ws, row, col + 7, text, style, who)
+
+
+def _evidence_body(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, picks: list[int],
+                   per_criterion: list[_CriterionEvidence], lo: int, hi: int) -> int:
+    """Rows lo … hi - 1 of the Evidence (on one sheet, from its first body row), as
+    `_evidence_row` writes them cell by cell, in one go; returns hi (see `_ranking_body`)."""
+    m = len(per_criterion)
+    rows = [(t // m, per_criterion[t % m]) for t in range(lo, hi)]  # (applicant p, criterion)
+    ks = [picks[p] for p, _ in rows]
+    n = len(rows)
+    ids = [cols.ids[k] for k in ks]
+    b = xlsx_fast.Body(x, ws, HEADER_ROW + 1, n)
+    b.numbers(0, [cols.rank[k] for k in ks], x["int"])
+    b.texts(1, ids, "text", ids)
+    if not sift.anonymise:
+        b.texts(2, [cols.names[k] for k in ks], "text", ids)
+    col = 1 + len(_who_columns(sift))
+    b.mixed(col, [None] * n, np.arange(lo, hi) % m, [x["bold"]] * m,
+            [e.criterion.id for e in per_criterion])
+    b.texts(col + 1, [e.criterion.text for _, e in rows], "small_wrap")
+    ratings = [e.rating(p) for p, e in rows]
+    b.texts(col + 2, [r for r, _ in ratings], [style for _, style in ratings])
+    applies = np.asarray([e.applies[p] for p, e in rows], dtype=bool)
+    b.mixed(col + 3, [e.points[p] for p, e in rows], np.where(applies, 0, 1),
+            [x["points"], x["na"]], [None, "n/a"])
+    b.numbers(col + 4, [int(e.words[p]) if e.criterion.evidence != "none" else None
+                        for p, e in rows], x["int"])
+    b.numbers(col + 5, [e.criterion.word_limit if e.criterion.evidence != "none" else None
+                        for _, e in rows], x["int"])
+    b.texts(col + 6, [e.flags(p) for p, e in rows], "wrap")
+    texts = [e.text(p) for p, e in rows]
+    b.texts(col + 7, [t for t, _ in texts], [style for _, style in texts], ids)
+    b.write()
+    return hi
 
 
 def _levels_text(c: Criterion) -> str:
