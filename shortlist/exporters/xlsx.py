@@ -328,8 +328,11 @@ class _Columns:
 
 
 def _texts(values: Any) -> list[str]:
-    return ["" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-            for v in values]
+    return [v if type(v) is str else _text(v) for v in values.tolist()]
+
+
+def _text(v: Any) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
 
 
 def _scores(values: np.ndarray, valid: np.ndarray) -> list[float | None]:
@@ -358,7 +361,9 @@ def _columns(sift: Sift) -> _Columns:
     flags = _flag_texts(sift, pos)
     errors = []
     for i in pos.tolist():
-        errors.append("\n".join(_error_text(p) for p in sift.apps.errors[i] if p.is_error))
+        problems = sift.apps.errors[i]
+        errors.append("\n".join(_error_text(p) for p in problems if p.is_error)
+                      if problems else "")
     fields: dict[str, list[str]] = {}
     if not sift.anonymise:
         if "guaranteed_interview" in frame:
@@ -398,14 +403,15 @@ def _extra_fields(role: Role) -> list[Any]:
 
 def _failure_texts(sift: Sift, pos: np.ndarray) -> list[str]:
     failures = sift.all_failures
-    return ["\n".join(f"{c.id}: {reason}" for c, reason in failures[k])
+    return ["\n".join(f"{c.id}: {reason}" for c, reason in failures[k]) if failures[k] else ""
             for k in pos.tolist()]
 
 
 def _flag_texts(sift: Sift, pos: np.ndarray) -> list[str]:
     flags = sift.all_flags
     return ["\n".join(f"{c.id}: {flag.replace('_', ' ')} ({detail})"
-                      for c, flag, detail in flags[k]) for k in pos.tolist()]
+                      for c, flag, detail in flags[k]) if flags[k] else ""
+            for k in pos.tolist()]
 
 
 def _error_text(p: Any) -> str:
