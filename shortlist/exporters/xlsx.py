@@ -822,12 +822,15 @@ class _CriterionEvidence:
     words: list[Any]
     evidence: np.ndarray
 
-    def rating(self, p: int) -> tuple[str, str]:
-        """The Rating cell of applicant p: text ("" for none) and style."""
+    def rating(self, p: int) -> str:
+        """The Rating cell of applicant p ("" for none), in `rating_style`."""
         if self.unreadable[p]:
-            return "unreadable", "bad"
+            return "unreadable"
         level = int(self.levels[p])
-        return (self.criterion.scale.levels[level] if level >= 0 else ""), "wrap"
+        return self.criterion.scale.levels[level] if level >= 0 else ""
+
+    def rating_style(self, p: int) -> str:
+        return "bad" if self.unreadable[p] else "wrap"
 
     def flags(self, p: int) -> str:
         notes = []
@@ -837,14 +840,18 @@ class _CriterionEvidence:
             notes.append("over the word limit")
         return "; ".join(notes)
 
-    def text(self, p: int) -> tuple[str, str]:
-        """The Evidence cell of applicant p: text ("" for none) and style."""
+    def text(self, p: int) -> str:
+        """The Evidence cell of applicant p ("" for none), in `text_style`."""
         text = self.evidence[p]
         if isinstance(text, str) and text:
-            return text, "wrap"
-        if self.criterion.evidence == "none":
-            return "(no evidence asked for)", "muted"
-        return "", "wrap"
+            return text
+        return "(no evidence asked for)" if self.criterion.evidence == "none" else ""
+
+    def text_style(self, p: int) -> str:
+        text = self.evidence[p]
+        if (isinstance(text, str) and text) or self.criterion.evidence != "none":
+            return "wrap"
+        return "muted"
 
 
 def _criterion_evidence(sift: Sift, cols: _Columns, picks: list[int]
@@ -914,7 +921,7 @@ def _evidence_row(x: ExcelText, ws: Any, row: int, sift: Sift, cols: _Columns,
     col = 1 + len(_who_columns(sift))
     ws.write_string(row, col, c.id, x["bold"])
     x.write(ws, row, col + 1, c.text, "small_wrap")
-    x.write(ws, row, col + 2, *e.rating(p))
+    x.write(ws, row, col + 2, e.rating(p), e.rating_style(p))
     if not e.applies[p]:
         x.write(ws, row, col + 3, "n/a", "na")
     else:
@@ -924,8 +931,7 @@ def _evidence_row(x: ExcelText, ws: Any, row: int, sift: Sift, cols: _Columns,
         if c.word_limit is not None:
             ws.write_number(row, col + 5, c.word_limit, x["int"])
     x.write(ws, row, col + 6, e.flags(p), "wrap")
-    text, style = e.text(p)
-    x.write(ws, row, col + 7, text, style, who)
+    x.write(ws, row, col + 7, e.text(p), e.text_style(p), who)
 
 
 def _evidence_body(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, picks: list[int],
@@ -933,9 +939,10 @@ def _evidence_body(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, picks: lis
     """Rows lo … hi - 1 of the Evidence (on one sheet, from its first body row), as
     `_evidence_row` writes them cell by cell, in one go; returns hi (see `_ranking_body`)."""
     m = len(per_criterion)
-    rows = [(t // m, per_criterion[t % m]) for t in range(lo, hi)]  # (applicant p, criterion)
-    ks = [picks[p] for p, _ in rows]
-    n = len(rows)
+    ps = [t // m for t in range(lo, hi)]  # row t: applicant picks[t // m], criterion t % m
+    es = [per_criterion[t % m] for t in range(lo, hi)]
+    ks = [picks[p] for p in ps]
+    n = len(ps)
     ids = [cols.ids[k] for k in ks]
     b = xlsx_fast.Body(x, ws, HEADER_ROW + 1, n)
     b.numbers(0, [cols.rank[k] for k in ks], x["int"])
@@ -945,19 +952,19 @@ def _evidence_body(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, picks: lis
     col = 1 + len(_who_columns(sift))
     b.mixed(col, [None] * n, np.arange(lo, hi) % m, [x["bold"]] * m,
             [e.criterion.id for e in per_criterion])
-    b.texts(col + 1, [e.criterion.text for _, e in rows], "small_wrap")
-    ratings = [e.rating(p) for p, e in rows]
-    b.texts(col + 2, [r for r, _ in ratings], [style for _, style in ratings])
-    applies = np.asarray([e.applies[p] for p, e in rows], dtype=bool)
-    b.mixed(col + 3, [e.points[p] for p, e in rows], np.where(applies, 0, 1),
-            [x["points"], x["na"]], [None, "n/a"])
+    b.texts(col + 1, [e.criterion.text for e in es], "small_wrap")
+    b.texts(col + 2, list(map(_CriterionEvidence.rating, es, ps)),
+            list(map(_CriterionEvidence.rating_style, es, ps)))
+    applies = np.asarray([e.applies[p] for e, p in zip(es, ps, strict=True)], dtype=bool)
+    b.mixed(col + 3, [e.points[p] for e, p in zip(es, ps, strict=True)],
+            np.where(applies, 0, 1), [x["points"], x["na"]], [None, "n/a"])
     b.numbers(col + 4, [int(e.words[p]) if e.criterion.evidence != "none" else None
-                        for p, e in rows], x["int"])
+                        for e, p in zip(es, ps, strict=True)], x["int"])
     b.numbers(col + 5, [e.criterion.word_limit if e.criterion.evidence != "none" else None
-                        for _, e in rows], x["int"])
-    b.texts(col + 6, [e.flags(p) for p, e in rows], "wrap")
-    texts = [e.text(p) for p, e in rows]
-    b.texts(col + 7, [t for t, _ in texts], [style for _, style in texts], ids)
+                        for e in es], x["int"])
+    b.texts(col + 6, list(map(_CriterionEvidence.flags, es, ps)), "wrap")
+    b.texts(col + 7, list(map(_CriterionEvidence.text, es, ps)),
+            list(map(_CriterionEvidence.text_style, es, ps)), ids)
     b.write()
     return hi
 

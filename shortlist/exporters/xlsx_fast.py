@@ -243,35 +243,34 @@ class Body:
                            RICH: x.styles[style]}
             c.formats += [kind_format[k] for k in range(3)]
             c.kinds += [_RICH if k == RICH else _TEXT for k in range(3)]
-        grows = [style in _LINE for style in c.styles]
+        codes = c.style_codes
         slots: list[int] = []
         for a in range(0, len(c.values), BLOCK):
-            keys = self._text_keys(c, a, a + BLOCK)
-            written = self._written(c, dict.fromkeys(keys))
-            kinds = x.text_kinds(v for _, _, v in written)
-            slot_of = {key: 3 * code + kind
-                       for (key, code, _), kind in zip(written, kinds, strict=True)}
-            slots += map(slot_of.get, keys, repeat(-1))  # -1: no text, no cell
-            if any(grows):
-                points_of = {key: x.line_points(ws, c.col, v, c.styles[code]) or 0.0
-                             for key, code, v in written if grows[code]}
-                b = a + len(keys)
-                heights[a:b] = map(max, heights[a:b], map(points_of.get, keys, repeat(0.0)))
+            values = c.values[a:a + BLOCK]
+            b = a + len(values)
+            distinct = [v for v in dict.fromkeys(values) if v]
+            kind_of: dict[str | None, int] = dict(zip(distinct, x.text_kinds(distinct),
+                                                      strict=True))
+            if codes is None:  # style code 0: the slot is the kind; -1: no text, no cell
+                slots += map(kind_of.get, values, repeat(-1))
+            else:
+                slots += [3 * code + kind_of[v] if v else -1
+                          for code, v in zip(codes[a:b], values, strict=True)]
+            for code, style in enumerate(c.styles):
+                if style not in _LINE:
+                    continue
+                if codes is None:
+                    points_of: dict[str | None, float] = {
+                        v: x.line_points(ws, c.col, v, style) or 0.0 for v in distinct}
+                    grown: Iterable[float] = map(points_of.get, values, repeat(0.0))
+                else:
+                    mine = [v if k == code else "" for k, v in zip(codes[a:b], values,
+                                                                    strict=True)]
+                    points_of = {v: x.line_points(ws, c.col, v, style) or 0.0
+                                 for v in dict.fromkeys(mine) if v}
+                    grown = map(points_of.get, mine, repeat(0.0))
+                heights[a:b] = map(max, heights[a:b], grown)
         c.slots = np.asarray(slots, dtype=np.int64)
-
-    @staticmethod
-    def _text_keys(c: _Column, a: int, b: int) -> list[Any]:
-        # What a text cell's slot and height depend on: its text, and its style if rows differ.
-        if c.style_codes is None:
-            return c.values[a:b]
-        return list(zip(c.style_codes[a:b], c.values[a:b], strict=True))
-
-    @staticmethod
-    def _written(c: _Column, keys: Iterable[Any]) -> list[tuple[Any, int, str]]:
-        """The distinct keys (see `_text_keys`) with text: each with its style code and text."""
-        if c.style_codes is None:
-            return [(v, 0, v) for v in keys if v]
-        return [(key, key[0], key[1]) for key in keys if key[1]]
 
     def _assign_style_indexes(self) -> None:
         # xlsxwriter numbers formats as cells first use them, row by row: do the same.
@@ -357,16 +356,20 @@ class Body:
                 opens[-1] = ""
                 tags = [list(map(opens.__getitem__, slots.tolist())), _masked(present, close)]
             return [*start, tags[0], texts, tags[1]]
-        # Else what follows each distinct text's reference, as the rest of its cell. (A text
-        # cell's slot follows from its text and style code: see _text_slots.)
-        keys = self._text_keys(c, a, b)
-        slot_of = dict(zip(keys, slots.tolist(), strict=True))  # each distinct key once
-        tail_of: dict[Any, str] = dict.fromkeys(slot_of, "")
-        for key, _, v in self._written(c, slot_of):
-            s = slot_of[key]
-            xml = self._rich(v, c.formats[s]) if c.kinds[s] == _RICH else _inline(v)
-            tail_of[key] = heads[s] + xml + "</is></c>"
-        return [*start, list(map(tail_of.__getitem__, keys))]
+        # Else what follows each distinct text's reference in each slot, as the rest of its
+        # cell (see _inline).
+        known: dict[int, dict[str | None, str]] = {s: {} for s in used}
+        tails = []
+        for s, v in zip(slots.tolist(), c.values[a:b], strict=True):
+            if s < 0 or v is None:
+                tails.append("")
+                continue
+            tail = known[s].get(v)
+            if tail is None:
+                xml = self._rich(v, c.formats[s]) if c.kinds[s] == _RICH else _inline(v)
+                tail = known[s][v] = heads[s] + xml + "</is></c>"
+            tails.append(tail)
+        return [*start, tails]
 
     def _rich(self, value: str, fmt: Any) -> str:
         # Text shaped like rich-text XML is written as ExcelText.write writes it: a rich
