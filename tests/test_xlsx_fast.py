@@ -166,7 +166,7 @@ def test_fast_path_is_used(role: Role, tmp_path: Path, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(xlsx_fast.Body, "write", counting)
     write_xlsx(sift, io.BytesIO(), notes=[])
-    assert len(bodies) >= 3  # Ranking, Breakdown and Evidence
+    assert len(bodies) == 4  # Shortlist, Ranking, Breakdown and Evidence
 
 
 # ---------------------------------------------------------------------------------------------

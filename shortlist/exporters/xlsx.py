@@ -10,9 +10,10 @@ caller.
 
 Large sifts: the workbook is written in xlsxwriter's constant-memory mode (each row is flushed
 as soon as the next begins), and the columns are taken from the sift's frames as plain lists.
-The bodies of the big sheets (Ranking, Breakdown, Evidence) are written by `xlsx_fast`, column
-by column, as the XML the cell-by-cell code below would have xlsxwriter write; that code
-writes each sheet's last row, and every row when the fast path is not available.
+The bodies of the long sheets (Shortlist, Ranking, Breakdown, Evidence) are written by
+`xlsx_fast`, column by column, as the XML the cell-by-cell code below would have xlsxwriter
+write; that code writes each sheet's last row, and every row when the fast path is not
+available.
 """
 
 from __future__ import annotations
@@ -372,12 +373,14 @@ def _columns(sift: Sift) -> _Columns:
         for f in _extra_fields(sift.role):
             fields[f.name] = _texts(frame[f.name].to_numpy(dtype=object)[pos])
     ranks = rk["rank"].to_numpy(dtype=object)[pos]
+    no_rank = pd.isna(ranks).tolist()
     return _Columns(
         positions=pos,
         ids=_texts(frame["applicant_id"].to_numpy(dtype=object)[pos]),
         names=_texts(frame["name"].to_numpy(dtype=object)[pos]) if "name" in frame
         else [""] * n,
-        rank=[None if pd.isna(r) else int(r) for r in ranks],
+        rank=[None if missing else int(r)
+              for r, missing in zip(ranks.tolist(), no_rank, strict=True)],
         score=_scores(sc["score"].to_numpy()[pos], valid),
         desirable=_scores(sc["desirable_score"].to_numpy()[pos], valid),
         status=_texts(rk["status"].to_numpy(dtype=object)[pos]),
@@ -472,7 +475,11 @@ def _write_shortlist(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
     x.header(ws, HEADER_ROW, head)
     picks = [k for k, s in enumerate(cols.shortlisted) if s]
     row = HEADER_ROW
-    for k in picks:
+    start = 0
+    if len(picks) > 1 and xlsx_fast.available(ws, HEADER_ROW + 1):
+        start = _shortlist_body(x, ws, sift, cols, picks)
+        row += start
+    for k in picks[start:]:
         row += 1
         _applicant_cells(x, ws, row, sift, cols, k)
         j = len(head) - 1
@@ -486,6 +493,25 @@ def _write_shortlist(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
     # No repeated header: the distribution prints on a page of its own after the list.
     _print_setup(ws, role, None)
     ws.activate()
+
+
+def _shortlist_body(x: ExcelText, ws: Any, sift: Sift, cols: _Columns, picks: list[int]) -> int:
+    """The Shortlist's rows but the last, as `_write_shortlist` writes them cell by cell, in
+    one go; returns how many (see `_ranking_body`)."""
+    picks = picks[:-1]
+    ids = [cols.ids[k] for k in picks]
+    b = xlsx_fast.Body(x, ws, HEADER_ROW + 1, len(picks))
+    b.numbers(0, [cols.rank[k] for k in picks], x["int"])
+    b.texts(1, ids, "text", ids)
+    j = 2
+    if not sift.anonymise:
+        b.texts(2, [cols.names[k] for k in picks], "text", ids)
+        j = 3
+    b.numbers(j, [cols.score[k] for k in picks], x["score"])
+    b.numbers(j + 1, [cols.desirable[k] for k in picks], x["score"])
+    b.texts(j + 2, [cols.reason[k] for k in picks], "wrap", ids)
+    b.write()
+    return len(picks)
 
 
 def _applicant_cells(x: ExcelText, ws: Any, row: int, sift: Sift, cols: _Columns,
