@@ -47,11 +47,10 @@ import mmap
 import os
 import posixpath
 import pyexpat
-import queue
 import re
 import stat
 import struct
-import threading
+import types
 import zipfile
 import zlib
 from array import array
@@ -61,6 +60,15 @@ from functools import lru_cache
 from pathlib import Path
 
 from shortlist.errors import Problem
+
+# ISA-L inflates deflate about twice as fast as zlib; zlib does the same job where it is
+# missing (it is a dependency, but has no wheel for every platform).
+_inflate: types.ModuleType
+try:
+    from isal import isal_zlib as _inflate
+except ImportError:  # pragma: no cover
+    _inflate = zlib
+_INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, _inflate.error)
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -679,88 +687,97 @@ def _join_target(base_dir: str, target: str) -> str:
 # Streaming an XML part
 
 
+_INFLATE_INPUT = 1 * MiB  # compressed bytes handed to the inflater at a time
+
+
+def _inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """A deflated member's content in chunks of at most `_CHUNK`, as `zf.open(info)` would give
+    it (the same checks: local header, declared size, CRC-32), but inflated by `_inflate`.
+
+    Never produces more than the declared size (plus one byte, to tell that it lies), so a
+    member whose real expansion is far beyond what the directory says costs nothing more.
+    """
+    fh = zf.fp
+    if fh is None:
+        raise ValueError("the zip file is closed")
+    fh.seek(info.header_offset)
+    header = fh.read(30)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local file header for {info.filename!r}")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    start = info.header_offset + 30 + name_len + extra_len
+    inflater = _inflate.decompressobj(-15)
+    left_in, left_out, crc, pending = info.compress_size, info.file_size, 0, b""
+    try:
+        while not inflater.eof:
+            if not pending and left_in > 0:  # (the inflater may still hold output)
+                fh.seek(start + info.compress_size - left_in)
+                pending = fh.read(min(left_in, _INFLATE_INPUT))
+                left_in = left_in - len(pending) if pending else 0
+            before = len(pending)
+            out = inflater.decompress(pending, min(left_out, _CHUNK) + 1)
+            pending = inflater.unconsumed_tail
+            if len(out) > left_out:
+                raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r} (it holds "
+                                         f"more than its declared {_fmt(info.file_size)} bytes)")
+            if not out and len(pending) == before:
+                break  # nothing more comes out: the stream is cut short or damaged
+            left_out -= len(out)
+            crc = zlib.crc32(out, crc)
+            if out:
+                yield out
+    except _INFLATE_ERRORS as exc:
+        raise zipfile.BadZipFile(f"{info.filename!r} cannot be decompressed: {exc}") from None
+    if not inflater.eof:
+        raise EOFError(f"{info.filename!r} ends before its compressed data does")
+    if left_out or crc != info.CRC:
+        raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+
+
 def _decoded_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
                     data: bytes | None = None) -> Generator[bytes, None, None]:
     """Decompressed content of a part in chunks, transcoded to UTF-8 if it is UTF-16.
 
     `data`, if given, is the part's whole content, already read (see ``_Inspector.whole``).
     """
+    if data is None and info.compress_type == zipfile.ZIP_DEFLATED and not info.flag_bits & 1:
+        chunks: Iterator[bytes] = _inflated(zf, info)
+    else:
+        chunks = _read_chunks(zf, info, data)
+    first = next(chunks, b"")
+    if not first:
+        return
+    decoder: codecs.IncrementalDecoder | None = None
+    if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+    elif first.startswith(b"<\x00"):
+        decoder = codecs.getincrementaldecoder("utf-16-le")(errors="replace")
+    elif first.startswith(b"\x00<"):
+        decoder = codecs.getincrementaldecoder("utf-16-be")(errors="replace")
+    if decoder is None:
+        yield first
+        yield from chunks
+        return
+    yield decoder.decode(first).encode("utf-8")
+    for chunk in chunks:
+        yield decoder.decode(chunk).encode("utf-8")
+    tail = decoder.decode(b"", final=True).encode("utf-8")
+    if tail:
+        yield tail
+
+
+def _read_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+                 data: bytes | None) -> Iterator[bytes]:
+    """A part's content in chunks, from `data` or through zipfile (stored, encrypted or
+    exotically compressed members)."""
     with zf.open(info) if data is None else io.BytesIO(data) as fh:
-        first = fh.read(_CHUNK)
-        if not first:
-            return
-        decoder: codecs.IncrementalDecoder | None = None
-        if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
-        elif first.startswith(b"<\x00"):
-            decoder = codecs.getincrementaldecoder("utf-16-le")(errors="replace")
-        elif first.startswith(b"\x00<"):
-            decoder = codecs.getincrementaldecoder("utf-16-be")(errors="replace")
-        chunk = first
-        while chunk:
-            if decoder is None:
-                yield chunk
-            else:
-                yield decoder.decode(chunk).encode("utf-8")
-            chunk = fh.read(_CHUNK)
-        if decoder is not None:
-            tail = decoder.decode(b"", final=True).encode("utf-8")
-            if tail:
-                yield tail
-
-
-def _prefetched(chunks: Generator[bytes, None, None]) -> Iterator[bytes]:
-    """Run `chunks` one step ahead in a worker thread.
-
-    zlib releases the GIL while it inflates, so the next chunk is decompressed while the
-    regular expressions scan this one (they hold the GIL). At most two chunks wait in the
-    queue. The worker is always stopped and joined before this generator finishes.
-    """
-    box: queue.Queue[tuple[bytes | None, BaseException | None]] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def put(item: tuple[bytes | None, BaseException | None]) -> bool:
-        while not stop.is_set():
-            try:
-                box.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
-        try:
-            for chunk in chunks:
-                if not put((chunk, None)):
-                    break
-            else:
-                put((None, None))
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            put((None, exc))
-        finally:
-            chunks.close()
-
-    worker = threading.Thread(target=work, name="shortlist-guard-inflate", daemon=True)
-    worker.start()
-    try:
-        while True:
-            chunk, error = box.get()
-            if error is not None:
-                raise error
-            if chunk is None:
-                return
+        while chunk := fh.read(_CHUNK):
             yield chunk
-    finally:
-        stop.set()
-        worker.join()
 
 
 def _part_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
                  data: bytes | None = None) -> Iterator[bytes]:
-    """Decoded chunks of a part (from `data` if it was already read whole); large parts are
-    decompressed ahead in a worker thread."""
-    if data is None and info.file_size > 2 * _CHUNK:
-        return _prefetched(_decoded_chunks(zf, info))
+    """Decoded chunks of a part (from `data` if it was already read whole)."""
     return _decoded_chunks(zf, info, data)
 
 
@@ -1681,8 +1698,8 @@ class _Inspector:
             self.add(TRUNCATED_FILE, f"part {info.filename} ends early: the file was cut short",
                      sheet=sheet)
         elif "CRC" in str(exc):
-            self.add(CORRUPT_FILE, f"part {info.filename} is damaged (its checksum does not "
-                     "match its content)", sheet=sheet)
+            self.add(CORRUPT_FILE, f"part {info.filename} is damaged (its size or checksum "
+                     "does not match its content)", sheet=sheet)
         else:
             self.add(CORRUPT_FILE, f"part {info.filename} cannot be decompressed ({exc})",
                      sheet=sheet)

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -369,6 +370,61 @@ def test_damaged_member_crc(tmp_path: Path) -> None:
     data = path.read_bytes().replace(b"<v>7</v>", b"<v>8</v>")
     path.write_bytes(data)
     assert types(inspect_file(path)) == ["corrupt-file"]
+
+
+# A sheet big enough to be streamed (not read whole) and deflated, so that the scan inflates it
+# itself; its rows are all different, so it deflates only a few times.
+BIG_ROWS = "".join(f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>{i * 7919:x} {i}</t></is>'
+                   f"</c></row>" for i in range(1, 60_000))
+
+
+def _big_sheet(tmp_path: Path, name: str = "big.xlsx") -> Path:
+    path = write_xlsx(tmp_path / name, sheet_xml(BIG_ROWS))
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    assert info.compress_type == zipfile.ZIP_DEFLATED and info.file_size > 2 * guard._CHUNK // 8
+    return path
+
+
+@pytest.mark.parametrize("inflater", ["isal", "zlib"])
+def test_a_large_deflated_sheet_is_inflated_as_zipfile_reads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inflater: str) -> None:
+    if inflater == "zlib":  # where isal is missing
+        import zlib
+
+        monkeypatch.setattr(guard, "_inflate", zlib)
+    path = _big_sheet(tmp_path)
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+        assert b"".join(guard._inflated(zf, info)) == zf.read(info)
+    assert inspect_file(path) == []
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (lambda size: size - 1000, "size or checksum does not match"),  # expands beyond it
+    (lambda size: size + 1000, "size or checksum does not match"),  # ends before it
+])
+def test_a_large_member_that_lies_about_its_size(tmp_path: Path,
+                                                 change: Callable[[int], int],
+                                                 words: str) -> None:
+    path = _big_sheet(tmp_path)
+    with zipfile.ZipFile(path) as zf:
+        size = zf.getinfo("xl/worksheets/sheet1.xml").file_size
+    _patch_declared_size(path, "xl/worksheets/sheet1.xml", change(size))
+    [p] = inspect_file(path)
+    assert p.type == "corrupt-file" and words in p.message, p.message
+
+
+def test_a_large_member_damaged_inside(tmp_path: Path) -> None:
+    path = _big_sheet(tmp_path)
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    data = bytearray(path.read_bytes())
+    middle = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
+    data[middle : middle + 64] = bytes(64)  # zeros in the middle of the deflate stream
+    path.write_bytes(bytes(data))
+    [p] = inspect_file(path)
+    assert p.type == "corrupt-file", p.message
 
 
 def test_encrypted_zip_member(tmp_path: Path) -> None:
