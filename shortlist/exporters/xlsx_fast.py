@@ -44,7 +44,9 @@ ENABLED = True
 #: Rows generated and written at a time (bounds the memory the XML takes).
 BLOCK = 2048
 
-_NUM, _STR, _TEXT, _RICH = range(4)  # constant text, applicant text, rich-text lookalike
+# A slot's cells hold: a number; constant text of our own; text written as ExcelText does,
+# or its rich-text lookalike.
+_NUM, _STR, _TEXT, _RICH = range(4)
 
 # Text that xlsxwriter changes when it writes it: XML metacharacters, control characters
 # (written as _xHHHH_), literal _xHHHH_ (its leading "_" escaped), or leading or trailing
@@ -190,7 +192,7 @@ class Body:
         ends: dict[float, str] = {0.0: '">'}  # a row's start tag after its number, by height
         for a in range(0, n, BLOCK):
             b = min(n, a + BLOCK)
-            rows = [str(first + 1 + k) for k in range(a, b)]
+            rows = list(map(str, range(first + 1 + a, first + 1 + b)))
             row_array = np.asarray(rows, dtype=object)
             grown = heights[a:b]
             for h in set(grown) - ends.keys():
