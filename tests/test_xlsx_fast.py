@@ -172,7 +172,8 @@ def test_fast_path_is_used(role: Role, tmp_path: Path, monkeypatch: pytest.Monke
 # ---------------------------------------------------------------------------------------------
 # The quick tests agree with the rules they stand for
 
-TEXT = st.text(st.sampled_from("ab_x0F9 \t\n\r\x00\x01\x1f&<>é😀\ud800\ufffe\uffff"), max_size=12)
+TEXT = st.text(st.sampled_from("abr_x0F9 \t\n\r\x00\x01\x1f&<>/=+-@'é😀\ud800\ufffe\uffff"),
+               max_size=12)
 
 
 @given(TEXT.filter(bool))
@@ -190,6 +191,11 @@ def test_all_as_is_only_when_each_is(texts: list[str]) -> None:
 def test_needing_fit_is_needs_fit(values: list[str | None]) -> None:
     assert ExcelText.needing_fit(values) == [
         k for k, v in enumerate(values) if v and ExcelText.needs_fit(v)]
+
+
+@given(st.lists(st.one_of(TEXT.filter(bool), TEXT.map(lambda t: f"<r>{t}</r>"))))
+def test_text_kinds_of_many_are_each_ones(texts: list[str]) -> None:
+    assert ExcelText.text_kinds(texts) == [ExcelText.text_kind(v) for v in texts]
 
 
 def test_needing_fit_finds_long_text() -> None:

@@ -23,6 +23,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -51,6 +52,7 @@ REPLACEMENT = "\ufffd"
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _UNSTORABLE_ASCII = str.maketrans(dict.fromkeys([*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20)]))
 _TRIGGERS = frozenset(FORMULA_TRIGGERS)
+_TRIGGERS_OR_TAG = _TRIGGERS | {"<"}  # what text other than PLAIN starts with
 
 
 def _storable(text: str) -> bool:
@@ -273,6 +275,9 @@ class ExcelText:
     @staticmethod
     def text_kinds(values: Iterable[str]) -> list[int]:
         """`text_kind` of each of `values`."""
+        values = list(values)
+        if _TRIGGERS_OR_TAG.isdisjoint(map(itemgetter(0), values)):  # as most text does
+            return [PLAIN] * len(values)
         return [RICH if v.startswith("<r>") and v.endswith("</r>") else
                 QUOTED if v[0] in _TRIGGERS else PLAIN for v in values]
 

@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
+from operator import itemgetter
 from typing import Any, cast
 
 import numpy as np
@@ -84,8 +85,9 @@ def _as_is(value: str) -> bool:
 def _all_as_is(texts: list[str]) -> bool:
     """Whether xlsxwriter writes each of `texts` ("" for no cell) as it is; False when
     unsure. (One look at all the text finds nothing in almost every block of a column.)"""
-    distinct = [v for v in dict.fromkeys(texts) if v]
-    if any(v[0].isspace() or v[-1].isspace() for v in distinct):
+    distinct = list(filter(None, dict.fromkeys(texts)))
+    if any(map(str.isspace, map(itemgetter(0), distinct))) or any(
+            map(str.isspace, map(itemgetter(-1), distinct))):
         return False
     return _no_care_chars("\n".join(distinct))
 
@@ -250,7 +252,7 @@ class Body:
         for a in range(0, len(c.values), BLOCK):
             values = c.values[a:a + BLOCK]
             b = a + len(values)
-            distinct = [v for v in dict.fromkeys(values) if v]
+            distinct = list(filter(None, dict.fromkeys(values)))
             kind_of: dict[str | None, int] = dict(zip(distinct, x.text_kinds(distinct),
                                                       strict=True))
             if codes is None:  # style code 0: the slot is the kind; -1: no text, no cell
