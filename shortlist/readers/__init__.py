@@ -28,7 +28,7 @@ from ..role import Role
 from .assemble import BLANK, assemble
 from .blocks import Block
 from .form import find_form_header, read_form
-from .guard import DEFAULT_LIMITS, Limits
+from .guard import DEFAULT_LIMITS, Inspection, Limits
 from .sources import (
     FOLDER_SUFFIXES,
     SUPPORTED_SUFFIXES,
@@ -36,6 +36,7 @@ from .sources import (
     Sheet,
     TooBigHere,
     Unreadable,
+    inspect_workbook,
     load_sheets,
 )
 from .table import HEADER_SEARCH_ROWS, ColumnMatcher, find_header, read_table
@@ -144,10 +145,11 @@ def read_file(path: Path, role: Role, limits: Limits = DEFAULT_LIMITS) -> FileRe
     return read
 
 
-def _read_file(path: Path, role: Role, limits: Limits, max_grid_bytes: int | None = None
-               ) -> FileRead | None:
+def _read_file(path: Path, role: Role, limits: Limits, max_grid_bytes: int | None = None,
+               inspection: Inspection | None = None) -> FileRead | None:
     """`read_file`; None, having read nothing, for a workbook estimated to need more than
-    `max_grid_bytes` of memory (see `sources.load_sheets`)."""
+    `max_grid_bytes` of memory (see `sources.load_sheets`). `inspection`: the guard's, if
+    it has just checked the file."""
     display = display_path(path)
     suffix = path.suffix.lower()
     data: bytes | None = None
@@ -172,7 +174,8 @@ def _read_file(path: Path, role: Role, limits: Limits, max_grid_bytes: int | Non
     try:
         if size == 0:
             raise Unreadable(Problem("empty-file", "is empty (0 bytes)", display))
-        sheets = load_sheets(path, display, limits, data=data, max_grid_bytes=max_grid_bytes)
+        sheets = load_sheets(path, display, limits, data=data, max_grid_bytes=max_grid_bytes,
+                             inspection=inspection)
     except TooBigHere:
         return None
     except Unreadable as exc:
@@ -486,7 +489,19 @@ def _start_worker(role: Role, limits: Limits) -> None:
         pass
 
 
+#: Workbooks a worker has the guard check in a row before reading them: a run of either kind
+#: of work takes about a tenth less time than the two taken in turn, file by file (the code
+#: and tables each uses stay in the processor's caches). The inspections wait in memory.
+_INSPECT_AHEAD = 16
+
+
 def _read_chunk(files: list[Path]) -> list[FileRead | None]:
     assert _WORKER_JOB is not None
     role, limits = _WORKER_JOB
-    return [_read_file(f, role, limits, PARALLEL_MAX_GRID_BYTES) for f in files]
+    reads: list[FileRead | None] = []
+    for k in range(0, len(files), _INSPECT_AHEAD):
+        batch = files[k:k + _INSPECT_AHEAD]
+        checked = [inspect_workbook(f, limits) for f in batch]
+        reads.extend(_read_file(f, role, limits, PARALLEL_MAX_GRID_BYTES, inspection)
+                     for f, inspection in zip(batch, checked, strict=True))
+    return reads

@@ -88,15 +88,18 @@ class Unreadable(Exception):
 
 
 def load_sheets(path: Path, display: str, limits: Limits = DEFAULT_LIMITS, *,
-                data: bytes | None = None, max_grid_bytes: int | None = None) -> list[Sheet]:
+                data: bytes | None = None, max_grid_bytes: int | None = None,
+                inspection: Inspection | None = None) -> list[Sheet]:
     """Every worksheet of a workbook (hidden ones marked), or the one table of a CSV.
 
-    The file is inspected first (`guard.inspect_file`): a dangerous or mislabelled file is
-    refused before any reader spends memory on it. `data`, if given, is the file's content
-    already read (a CSV is not read again). A workbook whose read is estimated to need more
-    than `max_grid_bytes` of memory raises `TooBigHere` instead of being read.
+    The file is inspected first (`guard.inspect_file`; `inspection` if it was just done): a
+    dangerous or mislabelled file is refused before any reader spends memory on it. `data`,
+    if given, is the file's content already read (a CSV is not read again). A workbook whose
+    read is estimated to need more than `max_grid_bytes` of memory raises `TooBigHere`
+    instead of being read.
     """
-    inspection = inspect(path, limits)
+    if inspection is None:
+        inspection = inspect(path, limits)
     blocking = [p for p in inspection.problems if p.is_error]
     if blocking:
         raise Unreadable(replace(blocking[0], file=display))
@@ -109,6 +112,19 @@ def load_sheets(path: Path, display: str, limits: Limits = DEFAULT_LIMITS, *,
 
 class TooBigHere(Exception):
     """A file to be read where memory for a large one is assured (not alongside others)."""
+
+
+def inspect_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> Inspection | None:
+    """The guard's inspection of a workbook, to hand to `load_sheets`; None for a file that
+    is not a workbook by its name or is empty (`load_sheets` is not asked to read it)."""
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        return None
+    try:
+        if path.stat().st_size == 0:
+            return None
+    except OSError:
+        return None
+    return inspect(path, limits)
 
 
 #: A workbook estimated to need at least this much memory to read is announced on stderr
