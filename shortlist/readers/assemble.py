@@ -109,8 +109,11 @@ def assemble(role: Role, blocks: list[Block]
         columns[f"level:{c.id}"] = levels
         columns[f"unreadable:{c.id}"] = unreadable
         raw_evidence = rows.values(evidence_key_of(c.id))
-        evidence = [v.strip() if type(v) is str else cell_text(v).strip()
-                    for v in raw_evidence]
+        try:  # nearly always all text: strip it at C speed
+            evidence = list(map(str.strip, raw_evidence))
+        except TypeError:
+            evidence = [v.strip() if type(v) is str else cell_text(v).strip()
+                        for v in raw_evidence]
         for k in _error_cells(rows, raw_evidence, evidence_key_of(c.id), f"{c.id} evidence",
                               "text", None, errors):
             evidence[k] = ""
@@ -148,12 +151,16 @@ def _error_cells(rows: _Rows, raw: list[Any], key: str, what: str, expected: str
 def _field_values(rows: _Rows, f: Field, texts: list[str], errors: list[list[Problem]],
                   warnings: list[Problem], bad: set[int]) -> list[str]:
     out = []
+    canonical: dict[str, str | None] = {}  # a field has few distinct values
     for k, text in enumerate(texts):
         if k in bad:  # an error cell, reported already
             out.append("")
             continue
         if text and f.values is not None:
-            canon = f.canonical(text)
+            if text in canonical:
+                canon = canonical[text]
+            else:
+                canon = canonical[text] = f.canonical(text)
             if canon is None:
                 problem = rows.problem(k, "bad-value", f"{f.label} is {text!r}; expected one "
                                        "of " + ", ".join(repr(v) for v in f.values), f.name)
