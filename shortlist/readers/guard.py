@@ -231,16 +231,7 @@ def memory_ceiling() -> int:
     """The most memory this process could have: the computer's physical memory, or less if a
     container (cgroup) or an address-space limit (``ulimit -v``, less what is mapped already)
     allows less. No limit can raise it: a file needing more cannot be read here at all."""
-    found: list[int] = []
-    with contextlib.suppress(ValueError, OSError, AttributeError):
-        found.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    for name in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
-        try:
-            text = Path(name).read_text().strip()
-        except OSError:
-            continue
-        if text.isdigit():
-            found.append(int(text))
+    found = list(_machine_memory())
     try:
         import resource
 
@@ -254,6 +245,23 @@ def memory_ceiling() -> int:
         pass
     found = [n for n in found if n > 0]
     return min(found) if found else 1 << 62
+
+
+@lru_cache(maxsize=1)
+def _machine_memory() -> tuple[int, ...]:
+    """Physical memory and the container's limit: fixed while the process runs, so read once
+    (a folder of many forms asks for every file)."""
+    found: list[int] = []
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        found.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    for name in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(name).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            found.append(int(text))
+    return tuple(found)
 
 
 def _mapped_bytes() -> int:
@@ -632,8 +640,54 @@ def _classify_ole(cfb: _Cfb) -> FileKind:
 
 
 def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
-    with zf.open(info) as fh:
-        return fh.read(cap)
+    """The first `cap` bytes of a member, as ``zf.open(info).read(cap)`` gives them (with the
+    same checks when the whole member is read: declared size and CRC-32)."""
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 1 \
+            or info.compress_size > _WHOLE_CAP:
+        with zf.open(info) as fh:
+            return fh.read(cap)
+    # A small deflated part (most of a workbook's): one inflate of its bytes, without
+    # zipfile's per-member machinery, which costs more than the inflate itself here.
+    want = min(cap, info.file_size)
+    inflater = zlib.decompressobj(-15)
+    try:
+        # (a max_length of 0 would mean no limit at all)
+        out = inflater.decompress(_raw_member(zf, info), want) if want > 0 else b""
+    except zlib.error as exc:
+        raise zipfile.BadZipFile(f"{info.filename!r} cannot be decompressed: {exc}") from None
+    if len(out) == info.file_size:  # read whole: check it as zipfile does
+        if zlib.crc32(out) != info.CRC:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+    elif len(out) < want:
+        raise EOFError(f"{info.filename!r} ends before its declared size")
+    return out
+
+
+def _member_start(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """Where a member's compressed bytes start (after its local header), checked as zipfile
+    checks it."""
+    fh = zf.fp
+    if fh is None:
+        raise ValueError("the zip file is closed")
+    fh.seek(info.header_offset)
+    header = fh.read(30)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local file header for {info.filename!r}")
+    name_len: int
+    extra_len: int
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    return int(info.header_offset) + 30 + name_len + extra_len
+
+
+def _raw_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A (small) member's compressed bytes."""
+    start = _member_start(zf, info)
+    assert zf.fp is not None
+    zf.fp.seek(start)
+    raw = zf.fp.read(info.compress_size)
+    if len(raw) != info.compress_size:
+        raise EOFError(f"{info.filename!r} is cut short")
+    return raw
 
 
 def _office_document_target(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> str:
@@ -697,15 +751,9 @@ def _inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
     Never produces more than the declared size (plus one byte, to tell that it lies), so a
     member whose real expansion is far beyond what the directory says costs nothing more.
     """
+    start = _member_start(zf, info)
     fh = zf.fp
-    if fh is None:
-        raise ValueError("the zip file is closed")
-    fh.seek(info.header_offset)
-    header = fh.read(30)
-    if len(header) != 30 or header[:4] != b"PK\x03\x04":
-        raise zipfile.BadZipFile(f"bad local file header for {info.filename!r}")
-    name_len, extra_len = struct.unpack("<HH", header[26:30])
-    start = info.header_offset + 30 + name_len + extra_len
+    assert fh is not None
     inflater = _inflate.decompressobj(-15)
     left_in, left_out, crc, pending = info.compress_size, info.file_size, 0, b""
     try:
@@ -1745,8 +1793,7 @@ class _Inspector:
             data = data[:_PROLOG_BYTES]
         else:
             try:
-                with zf.open(info) as fh:
-                    data = fh.read(_PROLOG_BYTES)
+                data = _read_capped(zf, info, _PROLOG_BYTES)
             except _READ_ERRORS as exc:
                 self.read_part_error(info, exc, sheet)
                 return False
