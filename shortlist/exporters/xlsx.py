@@ -471,6 +471,17 @@ def _who_columns(sift: Sift) -> list[str]:
     return ["Applicant ID"] if sift.anonymise else ["Applicant ID", "Name"]
 
 
+def _write_who(x: ExcelText, ws: Any, row: int, sift: Sift, cols: _Columns, k: int) -> None:
+    """Applicant k's rank, id and (unless name-blind) name: the first cells of a row."""
+    rank = cols.rank[k]
+    if rank is not None:
+        ws.write_number(row, 0, rank, x["int"])
+    who = cols.ids[k]
+    x.write(ws, row, 1, who, "text", who)
+    if not sift.anonymise:
+        x.write(ws, row, 2, cols.names[k], "text", who)
+
+
 def _write_shortlist(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
     role = sift.role
     head = ["Rank", *_who_columns(sift), "Score", "Desirable score", "Reason"]
@@ -769,13 +780,7 @@ def _write_breakdown(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> None:
     status_col = len(lead) - 2
     for k in range(start, n):
         row = HEADER_ROW + 1 + k
-        rank = cols.rank[k]
-        if rank is not None:
-            ws.write_number(row, 0, rank, x["int"])
-        who = cols.ids[k]
-        x.write(ws, row, 1, who, "text", who)
-        if not sift.anonymise:
-            x.write(ws, row, 2, cols.names[k], "text", who)
+        _write_who(x, ws, row, sift, cols, k)
         x.write(ws, row, status_col, STATUS_LABELS.get(cols.status[k], cols.status[k]))
         if cols.score[k] is not None:
             ws.write_number(row, status_col + 1, cols.score[k], score_fmt)
@@ -942,13 +947,8 @@ def _evidence_row(x: ExcelText, ws: Any, row: int, sift: Sift, cols: _Columns,
                   picks: list[int], p: int, e: _CriterionEvidence) -> None:
     """One row of the Evidence sheet: criterion `e` of applicant `picks[p]`."""
     c, k = e.criterion, picks[p]
-    rank = cols.rank[k]
-    if rank is not None:
-        ws.write_number(row, 0, rank, x["int"])
+    _write_who(x, ws, row, sift, cols, k)
     who = cols.ids[k]
-    x.write(ws, row, 1, who, "text", who)
-    if not sift.anonymise:
-        x.write(ws, row, 2, cols.names[k], "text", who)
     col = 1 + len(_who_columns(sift))
     ws.write_string(row, col, c.id, x["bold"])
     x.write(ws, row, col + 1, c.text, "small_wrap")

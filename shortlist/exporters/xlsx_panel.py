@@ -27,6 +27,7 @@ from .xlsx import (
     _print_setup,
     _title,
     _who_columns,
+    _write_who,
     points_column,
 )
 
@@ -84,13 +85,7 @@ def write_panel_breakdown(x: ExcelText, ws: Any, sift: Sift, cols: _Columns) -> 
     status_col = len(lead) - 2
     for k in range(len(pos)):
         row = HEADER_ROW + 1 + k
-        rank = cols.rank[k]
-        if rank is not None:
-            ws.write_number(row, 0, rank, x["int"])
-        who = cols.ids[k]
-        x.write(ws, row, 1, who, "text", who)
-        if not sift.anonymise:
-            x.write(ws, row, 2, cols.names[k], "text", who)
+        _write_who(x, ws, row, sift, cols, k)
         x.write(ws, row, status_col, STATUS_LABELS.get(cols.status[k], cols.status[k]))
         if cols.score[k] is not None:
             ws.write_number(row, status_col + 1, cols.score[k], x["score"])
