@@ -648,11 +648,17 @@ def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
             return fh.read(cap)
     # A small deflated part (most of a workbook's): one inflate of its bytes, without
     # zipfile's per-member machinery, which costs more than the inflate itself here.
+    raw = _raw_member(zf, info)
     want = min(cap, info.file_size)
+    key = (raw, want, info.file_size, info.CRC)
+    out = _INFLATED.pop(key, None)
+    if out is not None:
+        _INFLATED[key] = out  # most recently used last; the first is dropped when full
+        return out
     inflater = zlib.decompressobj(-15)
     try:
         # (a max_length of 0 would mean no limit at all)
-        out = inflater.decompress(_raw_member(zf, info), want) if want > 0 else b""
+        out = inflater.decompress(raw, want) if want > 0 else b""
     except zlib.error as exc:
         raise zipfile.BadZipFile(f"{info.filename!r} cannot be decompressed: {exc}") from None
     if len(out) == info.file_size:  # read whole: check it as zipfile does
@@ -660,7 +666,21 @@ def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
             raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
     elif len(out) < want:
         raise EOFError(f"{info.filename!r} ends before its declared size")
+    if len(raw) <= _MEMO_RAW_BYTES and len(out) <= _MEMO_PART_BYTES:
+        if len(_INFLATED) >= _MEMO_PARTS:
+            _INFLATED.pop(next(iter(_INFLATED)))
+        _INFLATED[key] = out
     return out
+
+
+# Forms filled in from one template share most of their parts byte for byte (styles, theme,
+# workbook, relationships). A part's content is a function of its compressed bytes (with its
+# declared size and CRC), so the content of small parts is kept, keyed by those bytes
+# themselves (never by a checksum a file could forge), and not inflated again.
+_INFLATED: dict[tuple[bytes, int, int, int], bytes] = {}
+_MEMO_PARTS = 64
+_MEMO_RAW_BYTES = 16 * KiB
+_MEMO_PART_BYTES = 256 * KiB
 
 
 def _member_start(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:

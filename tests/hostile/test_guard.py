@@ -889,3 +889,29 @@ def test_calamine_corpus() -> None:
     extensions = {"xlsx", "xlsm", "xlsb", "xls", "ods"}
     spreadsheets = {n for n in results if n.rsplit(".", 1)[-1] in extensions}
     assert {n for n in spreadsheets if results[n]} == set(HOSTILE)
+
+
+def test_parts_shared_by_forms_are_inflated_once_and_still_checked(tmp_path: Path) -> None:
+    """A part met again byte for byte (as in forms filled in from one template) is not
+    inflated again; the same bytes under another declared CRC are still refused."""
+    first = write_xlsx(tmp_path / "a.xlsx", sheet_xml(ONE_CELL))
+    second = write_xlsx(tmp_path / "b.xlsx", sheet_xml(ONE_CELL))
+    guard._INFLATED.clear()
+    assert inspect_file(first) == []
+    remembered = len(guard._INFLATED)
+    assert remembered > 0
+    assert inspect_file(second) == []
+    assert len(guard._INFLATED) == remembered  # every part was found again
+
+    data = bytearray(second.read_bytes())
+    with zipfile.ZipFile(second) as zf:
+        info = zf.getinfo("xl/workbook.xml")
+    pos = data.find(b"PK\x01\x02")
+    while pos != -1:  # the directory's CRC of xl/workbook.xml, one bit off
+        name_len = struct.unpack_from("<H", data, pos + 28)[0]
+        if data[pos + 46 : pos + 46 + name_len] == b"xl/workbook.xml":
+            struct.pack_into("<I", data, pos + 16, info.CRC ^ 1)
+        pos = data.find(b"PK\x01\x02", pos + 4)
+    damaged = tmp_path / "c.xlsx"
+    damaged.write_bytes(bytes(data))
+    assert "corrupt-file" in types(inspect_file(damaged))
