@@ -473,3 +473,26 @@ def test_numbers_are_numbers_that_read_as_written(role: Role, tmp_path: Path) ->
     assert facts["Default word limit"] == 250
     run = {r[0].value: r[1].value for r in wb["Run"].iter_rows() if r[0].value}
     assert run["Top (shortlist size)"] == 3 and run["Minimum score"] == 0
+
+
+def test_workbook_is_zipped_at_a_fast_level_and_xlsxwriter_is_left_as_it_was(
+        hostile: Sift, monkeypatch: pytest.MonkeyPatch) -> None:
+    import xlsxwriter.workbook
+
+    levels: list[int | None] = []
+    real = xlsxwriter.workbook.ZipFile
+
+    class Spy(zipfile.ZipFile):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            levels.append(kwargs.get("compresslevel"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(xlsxwriter.workbook, "ZipFile", Spy)
+    data = workbook_bytes(hostile)
+    assert levels == [1]
+    assert xlsxwriter.workbook.ZipFile is Spy  # put back after the workbook was stored
+    monkeypatch.setattr(xlsxwriter.workbook, "ZipFile", real)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.testzip() is None
+        assert {i.compress_type for i in zf.infolist()} == {zipfile.ZIP_DEFLATED}
+    assert load(data).sheetnames[:3] == ["Shortlist", "Ranking", "Breakdown"]

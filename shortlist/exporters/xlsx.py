@@ -18,6 +18,7 @@ available.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -29,6 +30,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 import xlsxwriter
+import xlsxwriter.workbook
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from .. import __version__
@@ -64,6 +66,26 @@ def _storable(text: str) -> bool:
 STATUS_LABELS = {SHORTLISTED: "Shortlisted", RANKED: "Ranked", FAILED: "Failed an essential",
                  INVALID: "Invalid"}
 SCORE_BANDS = 10  # the score distribution's bands: 0–10, 10–20, … 90–100
+
+#: Deflate level of the panel workbook's zip. xlsxwriter always uses zlib's default (6); at
+#: level 1 a national campaign's workbook is written in about half the time (its compression
+#: is most of what is left) and is about a third larger (7.6 MB instead of 5.7 MB for 20,000
+#: applicants).
+ZIP_LEVEL = 1
+
+
+class _Workbook(xlsxwriter.Workbook):  # type: ignore[misc]
+    """xlsxwriter's Workbook, zipped at `ZIP_LEVEL` (it has no option for it, so the ZipFile
+    it opens in `_store_workbook` is given the level for as long as that runs)."""
+
+    def _store_workbook(self) -> None:
+        zip_file = xlsxwriter.workbook.ZipFile
+        xlsxwriter.workbook.ZipFile = functools.partial(zip_file, compresslevel=ZIP_LEVEL)
+        try:
+            super()._store_workbook()
+        finally:
+            xlsxwriter.workbook.ZipFile = zip_file
+
 
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
@@ -1187,7 +1209,7 @@ def write_xlsx(sift: Sift, out: BinaryIO, *, include_evidence: bool | None = Non
                           f"{MAX_ROWS - HEADER_ROW - 1:,}); write csv or json instead")
     cols = _columns(sift)
     picks, evidence_parts = _evidence_sheets(sift, cols, include_evidence)
-    wb = xlsxwriter.Workbook(out, WORKBOOK_OPTIONS)
+    wb = _Workbook(out, WORKBOOK_OPTIONS)
     try:
         wb.set_properties({"title": f"Shortlist – {sift.role.id}",
                            "comments": f"Created by shortlist {__version__}"})
