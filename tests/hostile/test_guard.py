@@ -24,8 +24,6 @@ from shortlist.readers import guard
 from shortlist.readers.guard import Limits, detect_kind, inspect_file
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "calamine"
-if not CORPUS.is_dir():  # the repository may be checked out elsewhere
-    CORPUS = Path("/work/shared/corpus/calamine")
 
 # --------------------------------------------------------------------------------------------
 # Builders

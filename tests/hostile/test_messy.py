@@ -702,7 +702,7 @@ def test_guard_notes_repeated_ods_formula_and_merged_cells(tmp_path: Path) -> No
     assert marks.merges == [(3, 0, 3, 1)]
 
 
-CORPUS = Path("/work/shared/corpus/calamine")
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "calamine"
 
 
 @pytest.mark.skipif(not (CORPUS / "issue_182.xlsb").exists(), reason="calamine corpus absent")
