@@ -27,7 +27,7 @@ import pandas as pd
 from ..errors import InputNotFound, Problem
 from ..paths import display_path
 from ..role import Role
-from .assemble import BLANK, assemble
+from .assemble import BLANK, Part, assemble_part, combine
 from .blocks import Block
 from .form import find_form_header, read_form
 from .guard import DEFAULT_LIMITS, Inspection, Limits
@@ -318,6 +318,8 @@ def _read_applications(role: Role, paths: Sequence[str | os.PathLike[str]], limi
     problems: list[Problem] = list(notes)
     blocks: list[Block] = []
     inputs: list[InputSummary] = []
+    parts: list[Part] = []  # assembled in order: by a worker, or here from `loose`
+    loose: list[Block] = []
     with ReadAhead.start(files, role, limits) as ahead:
         for i, f in enumerate(files):
             if on_file is not None:
@@ -327,7 +329,17 @@ def _read_applications(role: Role, paths: Sequence[str | os.PathLike[str]], limi
             inputs.append(summary)
             problems.extend(file_problems)
             blocks.extend(file_blocks)
-    frame, errors, warnings = assemble(role, blocks)
+            covered, part = ahead.part_at(i)
+            if not covered:
+                loose.extend(file_blocks)
+            elif part is not None:  # the first file of a run a worker assembled
+                if loose:
+                    parts.append(assemble_part(role, loose))
+                    loose = []
+                parts.append(part)
+    if loose or not parts:
+        parts.append(assemble_part(role, loose))
+    frame, errors, warnings = combine(parts)
     for b in blocks:
         problems.extend(b.block_errors)
         problems.extend(b.warnings)
@@ -413,12 +425,13 @@ class ReadAhead:
     """
 
     def __init__(self, executor: ProcessPoolExecutor, chunks: list[list[int]],
-                 futures: list[Future[list[FileRead | None]]]) -> None:
+                 futures: list[Future[ChunkRead]]) -> None:
         self._executor = executor
         self._chunks = chunks
-        self._futures: dict[int, Future[list[FileRead | None]]] = dict(enumerate(futures))
+        self._futures: dict[int, Future[ChunkRead]] = dict(enumerate(futures))
         self._chunk_of = {i: k for k, chunk in enumerate(chunks) for i in chunk}
         self._ready: dict[int, FileRead | None] = {}
+        self._parts: dict[int, Part] = {}  # by chunk: its files' blocks, assembled
 
     @classmethod
     def start(cls, files: Sequence[Path], role: Role, limits: Limits) -> ReadAhead | _NoPool:
@@ -436,7 +449,9 @@ class ReadAhead:
         try:
             executor = ProcessPoolExecutor(workers, mp_context=context,
                                            initializer=_start_worker, initargs=(role, limits))
-            futures = [executor.submit(_read_chunk, [files[i] for i in chunk])
+            # A run of consecutive files is assembled by its worker too.
+            futures = [executor.submit(_read_chunk, [files[i] for i in chunk],
+                                       chunk == list(range(chunk[0], chunk[-1] + 1)))
                        for chunk in chunks]
         except (OSError, RuntimeError, ImportError, NotImplementedError):
             # No processes to be had here (fork failed, no semaphores): read in this one.
@@ -455,11 +470,21 @@ class ReadAhead:
         chunk = self._chunks[k]
         reads: list[FileRead | None]
         try:
-            reads = future.result()
+            reads, part = future.result()
         except Exception:  # a broken pool, or a failure the caller will meet reading it
-            reads = [None] * len(chunk)
+            reads, part = [None] * len(chunk), None
         self._ready.update(zip(chunk, reads, strict=True))
+        if part is not None:
+            self._parts[k] = part
         return self._ready.pop(i)
+
+    def part_at(self, i: int) -> tuple[bool, Part | None]:
+        """Whether file i (taken already) is in a run a worker assembled, and that run's
+        `Part` if file i is its first."""
+        k = self._chunk_of.get(i, -1)
+        if k not in self._parts:
+            return False, None
+        return True, self._parts[k] if i == self._chunks[k][0] else None
 
     def __enter__(self) -> ReadAhead:
         return self
@@ -476,6 +501,9 @@ class _NoPool:
 
     def take(self, i: int) -> None:
         return None
+
+    def part_at(self, i: int) -> tuple[bool, None]:
+        return False, None
 
     def __enter__(self) -> _NoPool:
         return self
@@ -517,7 +545,12 @@ def _start_worker(role: Role, limits: Limits) -> None:
 _INSPECT_AHEAD = 16
 
 
-def _read_chunk(files: list[Path]) -> list[FileRead | None]:
+#: What a worker sends back for a chunk of files: each file's read (None: handed back), and,
+#: if it was asked to and read every file, their blocks assembled.
+ChunkRead = tuple[list[FileRead | None], Part | None]
+
+
+def _read_chunk(files: list[Path], assemble: bool) -> ChunkRead:
     assert _WORKER_JOB is not None
     role, limits = _WORKER_JOB
     reads: list[FileRead | None] = []
@@ -526,4 +559,7 @@ def _read_chunk(files: list[Path]) -> list[FileRead | None]:
         checked = [inspect_workbook(f, limits) for f in batch]
         reads.extend(_read_file(f, role, limits, PARALLEL_MAX_GRID_BYTES, inspection)
                      for f, inspection in zip(batch, checked, strict=True))
-    return reads
+    part = None
+    if assemble and all(r is not None for r in reads):
+        part = assemble_part(role, [b for r in reads if r is not None for b in r[0]])
+    return reads, part

@@ -7,7 +7,7 @@ only builds a located `Problem` for a value that is actually wrong.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -46,19 +46,61 @@ class _Rows:
         return b.problem(type_, message, key, i)
 
 
+@dataclass
+class Part:
+    """The applicants of some blocks, each value validated; what is left is to compare their
+    ids with everyone else's (`combine`). Parts are assembled where the blocks were read, so a
+    folder read by worker processes is assembled by them too."""
+
+    blocks: list[Block]
+    columns: dict[str, Any]  # column name -> list or NumPy array, one value per applicant
+    errors: list[list[Problem]]
+    warnings: list[Problem]
+    id_errors_at: list[int]  # where each applicant's id errors go among its errors
+
+
 def assemble(role: Role, blocks: list[Block]
              ) -> tuple[pd.DataFrame, list[list[Problem]], list[Problem]]:
     """One frame (see `Applications`), each applicant's errors, and warnings.
 
     Monitoring data never makes an applicant invalid: a value outside its list is a warning.
     """
+    return combine([assemble_part(role, blocks)])
+
+
+def combine(parts: list[Part]) -> tuple[pd.DataFrame, list[list[Problem]], list[Problem]]:
+    """`assemble` of the parts' blocks, in order: their columns joined, and ids compared
+    across all of them (blank ids, and ids used twice within or across files)."""
+    parts = [p for p in parts if p.blocks] or parts[:1]
+    if len(parts) == 1:
+        part = parts[0]
+        columns = dict(part.columns)
+        errors, warnings, id_at = part.errors, part.warnings, part.id_errors_at
+    else:
+        columns = {key: np.concatenate([p.columns[key] for p in parts])
+                   if isinstance(value, np.ndarray)
+                   else [v for p in parts for v in p.columns[key]]
+                   for key, value in parts[0].columns.items()}
+        errors = [e for p in parts for e in p.errors]
+        warnings = [w for p in parts for w in p.warnings]
+        id_at = [i for p in parts for i in p.id_errors_at]
+    rows = _Rows([b for p in parts for b in p.blocks])
+    for k, found in enumerate(_check_ids(rows, columns["applicant_id"], errors, id_at)):
+        if found:
+            errors[k][id_at[k]:id_at[k]] = found
+    columns["sheet"] = pd.Series(columns["sheet"], dtype=object)
+    return pd.DataFrame(columns), errors, warnings
+
+
+def assemble_part(role: Role, blocks: list[Block]) -> Part:
+    """Validate the values of `blocks` (see `Part`)."""
     rows = _Rows(blocks)
     errors: list[list[Problem]] = [[*b.block_errors, *b.row_errors.get(i, [])]
                                    for b, i in rows.owner]
     warnings: list[Problem] = []
     columns: dict[str, Any] = {
         "file": [b.file for b, _ in rows.owner],
-        "sheet": pd.Series([b.sheet for b, _ in rows.owner], dtype=object),
+        "sheet": [b.sheet for b, _ in rows.owner],
         "row": [b.rows[i] for b, i in rows.owner],
     }
     for f in role.fields:
@@ -73,7 +115,7 @@ def assemble(role: Role, blocks: list[Block]
             columns[f.name] = _yes_no(rows, raw, texts, errors, f.label, bad)
         else:
             columns[f.name] = _field_values(rows, f, texts, errors, warnings, bad)
-    _check_ids(rows, columns["applicant_id"], errors)
+    id_errors_at = [len(e) for e in errors]  # (ids are compared by `combine`)
     cell_errors = rows.cell_errors
     for c in role.criteria:
         key = rating_key_of(c.id)
@@ -120,7 +162,7 @@ def assemble(role: Role, blocks: list[Block]
         columns[f"evidence:{c.id}"] = evidence
         columns[f"words:{c.id}"] = np.fromiter(map(len, map(str.split, evidence)),
                                                dtype=np.int32, count=rows.n)
-    return pd.DataFrame(columns), errors, warnings
+    return Part(blocks, columns, errors, warnings, id_errors_at)
 
 
 def _error_cells(rows: _Rows, raw: list[Any], key: str, what: str, expected: str,
@@ -229,16 +271,19 @@ def id_key(applicant_id: str) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", applicant_id).casefold())
 
 
-def _check_ids(rows: _Rows, ids: list[str], errors: list[list[Problem]]) -> None:
-    """Blank ids and ids used twice (within or across files; case, spaces, invisible
-    characters and compatibility forms ignored)."""
+def _check_ids(rows: _Rows, ids: list[str], errors: list[list[Problem]],
+               before: list[int]) -> list[list[Problem]]:
+    """Each applicant's id errors: a blank id (unless its first `before[k]` errors explain
+    it) and ids used twice (within or across files; case, spaces, invisible characters and
+    compatibility forms ignored)."""
+    found: list[list[Problem]] = [[] for _ in ids]
     groups: dict[str, list[int]] = {}
     for k, applicant_id in enumerate(ids):
         if applicant_id:
             groups.setdefault(id_key(applicant_id), []).append(k)
         elif not any(p.type in ("missing-value", "missing-column", "missing-field",
-                                "error-cell") for p in errors[k]):
-            errors[k].append(rows.problem(
+                                "error-cell") for p in errors[k][:before[k]]):
+            found[k].append(rows.problem(
                 k, "missing-value", "Applicant ID is blank; every applicant needs one",
                 "applicant_id"))
     for members in groups.values():
@@ -247,9 +292,10 @@ def _check_ids(rows: _Rows, ids: list[str], errors: list[list[Problem]]) -> None
         for k in members:
             where = "; ".join(_where(rows, m) + (f" (as {ids[m]!r})" if ids[m] != ids[k] else "")
                               for m in members if m != k)
-            errors[k].append(rows.problem(
+            found[k].append(rows.problem(
                 k, "duplicate-id", f"applicant id {ids[k]!r} is also used at {where}; "
                 "expected each applicant once", "applicant_id"))
+    return found
 
 
 def _where(rows: _Rows, k: int) -> str:
