@@ -14,11 +14,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem
-from ..role import YES_NO, Field, Role
+from ..role import YES_NO, Criterion, Field, Role
+from ..words import count_words
 from .blocks import Block, evidence_key_of, rating_key_of
 from .cells import CellError, cell_text, rating_key, shorten
 
 BLANK = -1  # level index of a blank rating
+UNKNOWN = -2  # (while reading) a rating that is not on the criterion's scale
+_TEXT_OR_BLANK = {str, type(None)}
 
 
 class _Rows:
@@ -116,38 +119,14 @@ def assemble_part(role: Role, blocks: list[Block]) -> Part:
         else:
             columns[f.name] = _field_values(rows, f, texts, errors, warnings, bad)
     id_errors_at = [len(e) for e in errors]  # (ids are compared by `combine`)
-    cell_errors = rows.cell_errors
     for c in role.criteria:
         key = rating_key_of(c.id)
-        lookup = c.scale.lookup()
-        levels = np.full(rows.n, BLANK, dtype=np.int16)
         unreadable = rows.missing(key)
-        keys: dict[tuple[type, Any], str] = {}
-        for k, value in enumerate(rows.values(key)):
-            if value is None or value == "":
-                continue
-            if cell_errors and type(value) is CellError:
-                errors[k].append(rows.problem(
-                    k, "error-cell", f"{c.id} rating is {value.describe()}, not a rating; "
-                    f"expected one of {c.scale.accepted()} (correct the formula, or type "
-                    "the rating)", key))
-                unreadable[k] = True
-                continue
-            memo = (type(value), value)
-            norm = keys.get(memo)
-            if norm is None:
-                norm = keys[memo] = rating_key(value)
-            if not norm:
-                continue
-            level = lookup.get(norm)
-            if level is None:
-                errors[k].append(rows.problem(
-                    k, "unknown-rating", f"{c.id} rating {shorten(cell_text(value).strip())!r} "
-                    f"is not on the {c.scale.name} scale; expected one of {c.scale.accepted()}",
-                    key))
-                unreadable[k] = True
-            else:
-                levels[k] = level
+        values = rows.values(key)
+        if set(map(type, values)) <= _TEXT_OR_BLANK:  # nearly always
+            levels = _text_levels(rows, c, values, errors, unreadable)
+        else:
+            levels = _any_levels(rows, c, values, errors, unreadable)
         columns[f"level:{c.id}"] = levels
         columns[f"unreadable:{c.id}"] = unreadable
         raw_evidence = rows.values(evidence_key_of(c.id))
@@ -160,9 +139,67 @@ def assemble_part(role: Role, blocks: list[Block]) -> Part:
                               "text", None, errors):
             evidence[k] = ""
         columns[f"evidence:{c.id}"] = evidence
-        columns[f"words:{c.id}"] = np.fromiter(map(len, map(str.split, evidence)),
-                                               dtype=np.int32, count=rows.n)
+        columns[f"words:{c.id}"] = count_words(evidence)
     return Part(blocks, columns, errors, warnings, id_errors_at)
+
+
+def _text_levels(rows: _Rows, c: Criterion, values: list[str | None],
+                 errors: list[list[Problem]], unreadable: np.ndarray) -> np.ndarray:
+    """The level index of each rating in `values`, all text or blank: each spelling is
+    looked up once. Ratings not on the scale are reported, and marked `unreadable`."""
+    lookup = c.scale.lookup()
+    found = {v: _level(v, lookup) for v in set(values)}
+    levels = np.fromiter(map(found.__getitem__, values), dtype=np.int16, count=rows.n)
+    for k in np.flatnonzero(levels == UNKNOWN).tolist():
+        errors[k].append(_unknown_rating(rows, k, c, values[k]))
+        unreadable[k] = True
+        levels[k] = BLANK
+    return levels
+
+
+def _any_levels(rows: _Rows, c: Criterion, values: list[Any], errors: list[list[Problem]],
+                unreadable: np.ndarray) -> np.ndarray:
+    """`_text_levels` for ratings of any type of cell: numbers, true/false, error values."""
+    lookup = c.scale.lookup()
+    levels = np.full(rows.n, BLANK, dtype=np.int16)
+    keys: dict[tuple[type, Any], str] = {}
+    for k, value in enumerate(values):
+        if value is None or value == "":
+            continue
+        if type(value) is CellError:
+            errors[k].append(rows.problem(
+                k, "error-cell", f"{c.id} rating is {value.describe()}, not a rating; "
+                f"expected one of {c.scale.accepted()} (correct the formula, or type "
+                "the rating)", rating_key_of(c.id)))
+            unreadable[k] = True
+            continue
+        memo = (type(value), value)  # (1, 1.0 and True are equal keys, but not one rating)
+        norm = keys.get(memo)
+        if norm is None:
+            norm = keys[memo] = rating_key(value)
+        if not norm:
+            continue
+        level = lookup.get(norm)
+        if level is None:
+            errors[k].append(_unknown_rating(rows, k, c, value))
+            unreadable[k] = True
+        else:
+            levels[k] = level
+    return levels
+
+
+def _level(value: str | None, lookup: dict[str, int]) -> int:
+    """A text rating's level index: BLANK for a blank cell, UNKNOWN if not on the scale."""
+    norm = rating_key(value) if value else ""
+    if not norm:
+        return BLANK
+    return lookup.get(norm, UNKNOWN)
+
+
+def _unknown_rating(rows: _Rows, k: int, c: Criterion, value: Any) -> Problem:
+    return rows.problem(k, "unknown-rating", f"{c.id} rating "
+                        f"{shorten(cell_text(value).strip())!r} is not on the {c.scale.name} "
+                        f"scale; expected one of {c.scale.accepted()}", rating_key_of(c.id))
 
 
 def _error_cells(rows: _Rows, raw: list[Any], key: str, what: str, expected: str,
