@@ -40,6 +40,7 @@ from .sources import (
     Unreadable,
     inspect_workbook,
     load_sheets,
+    native_stderr_held,
 )
 from .table import HEADER_SEARCH_ROWS, ColumnMatcher, find_header, read_table
 
@@ -155,11 +156,15 @@ def _read_file(path: Path, role: Role, limits: Limits, max_grid_bytes: int | Non
     display = display_path(path)
     suffix = path.suffix.lower()
     data: bytes | None = None
+    if inspection is None:
+        inspection = inspect_workbook(path, limits)
     try:
         size = path.stat().st_size
         if suffix in TEXT_SUFFIXES and size <= limits.max_file_bytes:
             data = path.read_bytes()  # read once: hashed here, parsed by the CSV reader
             data_hash = hashlib.sha256(data).hexdigest()
+        elif inspection is not None and inspection.content is not None:
+            data_hash = hashlib.sha256(inspection.content).hexdigest()  # the bytes read
         else:
             data_hash = _sha256(path)
     except OSError as exc:
@@ -554,11 +559,14 @@ def _read_chunk(files: list[Path], assemble: bool) -> ChunkRead:
     assert _WORKER_JOB is not None
     role, limits = _WORKER_JOB
     reads: list[FileRead | None] = []
-    for k in range(0, len(files), _INSPECT_AHEAD):
-        batch = files[k:k + _INSPECT_AHEAD]
-        checked = [inspect_workbook(f, limits) for f in batch]
-        reads.extend(_read_file(f, role, limits, PARALLEL_MAX_GRID_BYTES, inspection)
-                     for f, inspection in zip(batch, checked, strict=True))
+    # What native code writes to stderr is held once for the chunk, not file by file: these
+    # files are small, and holding it costs about a twentieth of reading one.
+    with native_stderr_held():
+        for k in range(0, len(files), _INSPECT_AHEAD):
+            batch = files[k:k + _INSPECT_AHEAD]
+            checked = [inspect_workbook(f, limits) for f in batch]
+            reads.extend(_read_file(f, role, limits, PARALLEL_MAX_GRID_BYTES, inspection)
+                         for f, inspection in zip(batch, checked, strict=True))
     part = None
     if assemble and all(r is not None for r in reads):
         part = assemble_part(role, [b for r in reads if r is not None for b in r[0]])

@@ -54,10 +54,11 @@ import types
 import zipfile
 import zlib
 from array import array
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, BinaryIO, TypeVar, cast
 
 from shortlist.errors import Problem
 
@@ -85,6 +86,7 @@ __all__ = [
 
 KiB = 1024
 MiB = 1024 * KiB
+_T = TypeVar("_T")
 GiB = 1024 * MiB
 
 
@@ -437,6 +439,9 @@ class Inspection:
     grid_cells: int = 0
     #: Estimated memory (bytes) that reading them will take at its peak (`grid_bytes`).
     grid_bytes: int = 0
+    #: A small zip container's bytes, as checked: read these, not the file again (they are
+    #: what was checked, even if the file has changed since).
+    content: bytes | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -454,7 +459,7 @@ def inspect(path: Path, limits: Limits = DEFAULT_LIMITS) -> Inspection:
     inspector = _Inspector(Path(path), limits)
     problems = inspector.run()
     return Inspection(problems, {k: v for k, v in inspector.marks.items() if v},
-                      inspector.grid_cells, inspector.grid_need())
+                      inspector.grid_cells, inspector.grid_need(), inspector.content)
 
 
 def inspect_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[Problem]:
@@ -673,6 +678,9 @@ def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
     return out
 
 
+#: A zip container of at most this size is checked from a copy in memory.
+_IN_MEMORY_ZIP = 1 * MiB
+
 # Forms filled in from one template share most of their parts byte for byte (styles, theme,
 # workbook, relationships). A part's content is a function of its compressed bytes (with its
 # declared size and CRC), so the content of small parts is kept, keyed by those bytes
@@ -681,6 +689,7 @@ _INFLATED: dict[tuple[bytes, int, int, int], bytes] = {}
 _MEMO_PARTS = 64
 _MEMO_RAW_BYTES = 16 * KiB
 _MEMO_PART_BYTES = 256 * KiB
+_MEMO_PARSED_BYTES = 64 * KiB  # (parts whose parse is kept: see `_memo_by_content`)
 
 
 def _member_start(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
@@ -746,6 +755,44 @@ def _attr_pattern(name: bytes) -> re.Pattern[bytes]:
     return re.compile(
         rb"(?:^|\s)" + re.escape(name) + rb"\s*=\s*(?:\"([^\"]*)\"|'([^']*)')"
     )
+
+
+def _memo_by_content(parse: Callable[[bytes], _T]) -> Callable[[bytes], _T]:
+    """`parse`, with what it made of small parts kept, keyed by their content (forms from
+    one template share their relationships and workbook part byte for byte)."""
+    memo: dict[bytes, Any] = {}
+
+    def parsed(data: bytes) -> _T:
+        if len(data) > _MEMO_PARSED_BYTES:
+            return parse(data)
+        found = memo.get(data, memo)
+        if found is memo:
+            if len(memo) >= _MEMO_PARTS:
+                memo.pop(next(iter(memo)))
+            found = memo[data] = parse(data)
+        return cast(_T, found)
+    return parsed
+
+
+@_memo_by_content
+def _relationships(data: bytes) -> tuple[tuple[str, str, str | None, str], ...]:
+    """(Id, Type, Target, lower-cased TargetMode) of each relationship of a .rels part."""
+    return tuple((_attr(attrs, b"Id") or "", _attr(attrs, b"Type") or "",
+                  _attr(attrs, b"Target"), (_attr(attrs, b"TargetMode") or "").lower())
+                 for attrs in _REL_RE.findall(data))
+
+
+@_memo_by_content
+def _workbook_sheets(data: bytes) -> tuple[tuple[str | None, str | None], ...]:
+    """(name, relationship id) of each sheet a workbook.xml lists."""
+    out = []
+    for attrs in _SHEET_RE.findall(data):
+        sheet_rid = _attr(attrs, b"r:id") or _attr(attrs, b"relationships:id")
+        if sheet_rid is None:
+            idm = re.search(rb"(?:^|\s)[\w.\-]+:id\s*=\s*[\"']([^\"']*)", attrs)
+            sheet_rid = idm.group(1).decode("utf-8", "replace") if idm else None
+        out.append((_attr(attrs, b"name"), sheet_rid))
+    return tuple(out)
 
 
 def _join_target(base_dir: str, target: str) -> str:
@@ -939,6 +986,10 @@ _CELL_ATTRS = rb'(?: (?:s|t|cm|vm|ph)="[^"]*+")*+'
 # Any cell tag the fast path cannot read: not starting '<c r="', or other attributes.
 _ODD_C = rb'(?! r=")[\s/>]| r="[^"]*+"' + _CELL_ATTRS + rb"(?!/?>)"
 _ODD_C_TAG = re.compile(rb"<c(?:" + _ODD_C + rb")")
+
+
+_whole_prolog_problem = _memo_by_content(lambda data: _prolog_problem(data, True))
+_prolog_problem_at_start = _memo_by_content(lambda data: _prolog_problem(data, False))
 
 
 def _r_attribute(attrs: bytes, last: bool) -> bytes | None:
@@ -1495,6 +1546,7 @@ class _Inspector:
         self.all_at_once = False
         self.grid_refused = False  # the file as a whole was found too large
         self.last_range = (0, 0)  # rows, columns of the sheet scanned last
+        self.content: bytes | None = None  # a small zip container, read whole
 
     def grid_need(self) -> int:
         return grid_bytes(self.grid_largest, self.grid_cells, self.all_at_once)
@@ -1598,7 +1650,11 @@ class _Inspector:
             with self.path.open("rb") as fh:
                 head = fh.read(64 * KiB)
                 if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-                    self.inspect_zip(size)
+                    if size <= _IN_MEMORY_ZIP:  # a form: its parts read without system calls
+                        self.content = head + fh.read(max(0, size - len(head)))
+                        self.inspect_zip(io.BytesIO(self.content), len(self.content))
+                    else:
+                        self.inspect_zip(fh, size)
                 elif head.startswith(_OLE_MAGIC):
                     with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                         self.inspect_ole(mm, size)
@@ -1629,11 +1685,11 @@ class _Inspector:
 
     # -- zip containers -------------------------------------------------------------------
 
-    def inspect_zip(self, size: int) -> None:
-        if not self.zip_directory_ok(size):
+    def inspect_zip(self, fh: BinaryIO, size: int) -> None:
+        if not self.zip_directory_ok(fh, size):
             return
         try:
-            zf = zipfile.ZipFile(self.path)
+            zf = zipfile.ZipFile(fh)
         except zipfile.BadZipFile as exc:
             msg = str(exc)
             if "Truncated" in msg or "truncated" in msg:
@@ -1664,13 +1720,12 @@ class _Inspector:
                     if not self.check_prolog(zf, info, None):
                         break
 
-    def zip_directory_ok(self, size: int) -> bool:
+    def zip_directory_ok(self, fh: BinaryIO, size: int) -> bool:
         """Check the end-of-central-directory record before zipfile builds its index."""
         lim = self.limits
         tail_len = min(size, 65_557)
-        with self.path.open("rb") as fh:
-            fh.seek(size - tail_len)
-            tail = fh.read(tail_len)
+        fh.seek(size - tail_len)
+        tail = fh.read(tail_len)
         pos = tail.rfind(b"PK\x05\x06")
         if pos == -1 or pos + 22 > len(tail):
             self.add(TRUNCATED_FILE, "the zip container has no directory at its end: the file "
@@ -1683,9 +1738,8 @@ class _Inspector:
         if loc >= 0 and tail[loc : loc + 4] == b"PK\x06\x07":
             (z64_off,) = struct.unpack_from("<Q", tail, loc + 8)
             if z64_off + 56 <= size:
-                with self.path.open("rb") as fh:
-                    fh.seek(z64_off)
-                    rec = fh.read(56)
+                fh.seek(z64_off)
+                rec = fh.read(56)
                 if rec[:4] == b"PK\x06\x06" and len(rec) == 56:
                     total_entries, cd_size_total = struct.unpack_from("<QQ", rec, 32)
         if total_entries > lim.max_members:
@@ -1827,7 +1881,7 @@ class _Inspector:
 
     def report_prolog(self, info: zipfile.ZipInfo, data: bytes, complete: bool,
                       sheet: str | None) -> bool:
-        found = _prolog_problem(data, complete)
+        found = (_whole_prolog_problem if complete else _prolog_problem_at_start)(data)
         if found is None:
             return True
         what, decl = found
@@ -1914,9 +1968,9 @@ class _Inspector:
         wb_part = "xl/workbook.xml"
         rels = self.read_small(zf, first("_rels/.rels"))
         if rels is not None:
-            for attrs in _REL_RE.findall(rels):
-                if (_attr(attrs, b"Type") or "").endswith("/officeDocument"):
-                    wb_part = _join_target("", _attr(attrs, b"Target") or wb_part).lower()
+            for _rid, typ, target, _mode in _relationships(rels):
+                if typ.endswith("/officeDocument"):
+                    wb_part = _join_target("", target or wb_part).lower()
                     break
         if wb_part not in by_lower and "xl/workbook.bin" in by_lower:
             wb_part = "xl/workbook.bin"
@@ -1926,12 +1980,11 @@ class _Inspector:
         wb_rels = self.read_small(zf, first(wb_rels_name))
         sst_parts: list[str] = []
         if wb_rels is not None:
-            for attrs in _REL_RE.findall(wb_rels):
-                if (_attr(attrs, b"TargetMode") or "").lower() == "external":
+            for rid, full_type, target, mode in _relationships(wb_rels):
+                if mode == "external":
                     continue
-                rid = _attr(attrs, b"Id") or ""
-                typ = (_attr(attrs, b"Type") or "").rsplit("/", 1)[-1]
-                part = _join_target(base, _attr(attrs, b"Target") or "").lower()
+                typ = full_type.rsplit("/", 1)[-1]
+                part = _join_target(base, target or "").lower()
                 targets[rid] = (typ, part)
                 if typ == "sharedStrings":
                     sst_parts.append(part)
@@ -1942,12 +1995,7 @@ class _Inspector:
         if wb_part.endswith(".xml"):
             wb = self.read_small(zf, first(wb_part))
             if wb is not None:
-                for attrs in _SHEET_RE.findall(wb):
-                    shown = _attr(attrs, b"name")
-                    sheet_rid = _attr(attrs, b"r:id") or _attr(attrs, b"relationships:id")
-                    if sheet_rid is None:
-                        idm = re.search(rb"(?:^|\s)[\w.\-]+:id\s*=\s*[\"']([^\"']*)", attrs)
-                        sheet_rid = idm.group(1).decode("utf-8", "replace") if idm else None
+                for shown, sheet_rid in _workbook_sheets(wb):
                     if sheet_rid is not None and sheet_rid in targets:
                         sheets.setdefault(targets[sheet_rid][1], shown)
         elif wb_part.endswith(".bin") and (info := first(wb_part)) is not None \

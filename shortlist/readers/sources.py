@@ -138,11 +138,12 @@ def _read_workbook(path: Path, display: str, inspection: Inspection | None = Non
     """Every worksheet, with the guard's marks applied: error cells become `CellError`,
     formula cells and (ODS) merged ranges are recorded on the `Sheet`."""
     marks = inspection.cells if inspection is not None else None
+    content = inspection.content if inspection is not None else None
     if inspection is not None and inspection.grid_bytes >= ANNOUNCE_BYTES:
         _announce(display, inspection)
-        return _calamine_sheets(path, display, marks)
-    with _native_stderr_held():
-        return _calamine_sheets(path, display, marks)
+        return _calamine_sheets(path, display, marks, content)
+    with native_stderr_held():
+        return _calamine_sheets(path, display, marks, content)
 
 
 def _announce(display: str, inspection: Inspection) -> None:
@@ -160,7 +161,7 @@ def _announce(display: str, inspection: Inspection) -> None:
 
 
 @contextmanager
-def _native_stderr_held() -> Iterator[None]:
+def native_stderr_held() -> Iterator[None]:
     """Hold what native code writes to file descriptor 2 while calamine runs.
 
     A panic in calamine's Rust code is caught (see `_READER_FAILURES`) and reported as an
@@ -205,7 +206,7 @@ def _native_stderr_held() -> Iterator[None]:
 
 _STDERR_LOCK = threading.RLock()
 _HOLDING = False
-#: The file `_native_stderr_held` holds output in, with the process it belongs to: made once
+#: The file `native_stderr_held` holds output in, with the process it belongs to: made once
 #: and emptied for each read (a new one per file costs more than reading a small form). A
 #: forked child makes its own, as the parent's file offset is shared with it.
 _HELD: tuple[int, IO[bytes]] | None = None
@@ -222,12 +223,14 @@ def _held_file() -> IO[bytes]:
     return held
 
 
-def _calamine_sheets(path: Path, display: str,
-                     marks: dict[str, CellMarks] | None) -> list[Sheet]:
+def _calamine_sheets(path: Path, display: str, marks: dict[str, CellMarks] | None,
+                     content: bytes | None = None) -> list[Sheet]:
+    """The sheets of the workbook at `path`, or of `content` (its bytes) if given."""
     import python_calamine as pc
 
     try:
-        wb = pc.CalamineWorkbook.from_path(str(path))
+        wb = pc.CalamineWorkbook.from_path(str(path)) if content is None else \
+            pc.CalamineWorkbook.from_filelike(io.BytesIO(content))
     except pc.PasswordError:
         raise Unreadable(Problem(
             "password-protected", "is password-protected; save it without a password and "

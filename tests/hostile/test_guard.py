@@ -913,3 +913,40 @@ def test_parts_shared_by_forms_are_inflated_once_and_still_checked(tmp_path: Pat
     damaged = tmp_path / "c.xlsx"
     damaged.write_bytes(bytes(data))
     assert "corrupt-file" in types(inspect_file(damaged))
+
+
+def test_a_verdict_is_never_carried_over_to_a_part_that_differs(tmp_path: Path) -> None:
+    """Forms from one template are checked quickly because what was made of a part is kept
+    by its content; a form whose workbook part differs (here: an entity bomb) after many
+    clean ones is still refused, and a clean one after it still passes."""
+    clean = [write_xlsx(tmp_path / f"form{i}.xlsx", sheet_xml(ONE_CELL)) for i in range(3)]
+    for path in clean:
+        assert inspect_file(path) == []
+    bomb_workbook = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<!DOCTYPE workbook [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+        f'<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><sheets>'
+        '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>')
+    hostile = tmp_path / "hostile.xlsx"
+    with zipfile.ZipFile(clean[0]) as src, \
+            zipfile.ZipFile(hostile, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, bomb_workbook if info.filename == "xl/workbook.xml"
+                         else src.read(info))
+    assert "xml-entities" in types(inspect_file(hostile))
+    assert inspect_file(clean[0]) == []
+
+
+def test_the_bytes_checked_are_the_bytes_read(tmp_path: Path) -> None:
+    """A small workbook is read from the copy the guard checked: replacing the file between
+    the check and the read changes nothing (and the file's hash is of what was read)."""
+    from shortlist.readers import sources
+
+    path = write_xlsx(tmp_path / "a.xlsx", sheet_xml(
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>checked</t></is></c></row>'))
+    inspection = guard.inspect(path)
+    assert inspection.problems == [] and inspection.content == path.read_bytes()
+    write_xlsx(path, sheet_xml(
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>swapped</t></is></c></row>'))
+    sheets = sources.load_sheets(path, "a.xlsx", inspection=inspection)
+    assert sheets[0].rows == [["checked"]]

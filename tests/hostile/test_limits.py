@@ -203,13 +203,13 @@ def test_a_big_read_is_announced_before_calamine_opens_it(
 ) -> None:
     path = write_xlsx(tmp_path / "a.xlsx", sheet_xml(ONE_CELL))
     held: list[bool] = []
-    real_held = sources._native_stderr_held
+    real_held = sources.native_stderr_held
 
     def spy() -> object:
         held.append(True)
         return real_held()
 
-    monkeypatch.setattr(sources, "_native_stderr_held", spy)
+    monkeypatch.setattr(sources, "native_stderr_held", spy)
     sources.load_sheets(path, "a.xlsx")
     assert held == [True] and "shortlist: reading" not in capfd.readouterr().err
     monkeypatch.setattr(sources, "ANNOUNCE_BYTES", 1)
