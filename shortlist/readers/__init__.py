@@ -569,5 +569,8 @@ def _read_chunk(files: list[Path], assemble: bool) -> ChunkRead:
                          for f, inspection in zip(batch, checked, strict=True))
     part = None
     if assemble and all(r is not None for r in reads):
-        part = assemble_part(role, [b for r in reads if r is not None for b in r[0]])
+        blocks = [b for r in reads if r is not None for b in r[0]]
+        part = assemble_part(role, blocks)
+        for b in blocks:  # their values are in the part now: only locations travel back
+            b.values = {}
     return reads, part
