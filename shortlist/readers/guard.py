@@ -86,8 +86,9 @@ __all__ = [
 
 KiB = 1024
 MiB = 1024 * KiB
-_T = TypeVar("_T")
 GiB = 1024 * MiB
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
