@@ -1146,29 +1146,38 @@ _V_ANY = re.compile(rb"<(?:[\w.\-]+:)?v\s*>([^<]{0,64})")  # a piece ends before
 _C_CLOSE = re.compile(rb"</(?:[\w.\-]+:)?c\s*>")
 
 
+def _record_header(buf: bytes, pos: int) -> tuple[int, int, int, bool] | None:
+    """The header of the xlsb (BIFF12) record at `pos`: its type and body size are 7-bit
+    varints of 1-2 and 1-4 bytes. (type, size, where the body starts, whether the size ended
+    within its 4 bytes); None if `buf` ends first."""
+    values = []
+    ended = False
+    for width in (2, 4):
+        value = 0
+        ended = False
+        for shift in range(0, 7 * width, 7):
+            if pos >= len(buf):
+                return None
+            b = buf[pos]
+            pos += 1
+            value |= (b & 0x7F) << shift
+            if not b & 0x80:
+                ended = True
+                break
+        values.append(value)
+    return values[0], values[1], pos, ended
+
+
 def _xlsb_sheets(data: bytes) -> list[tuple[str, str]]:
     """(relationship id, name) of each sheet in an xlsb workbook.bin (BrtBundleSh records:
     state, tab id, then the id and the name as length-prefixed UTF-16 strings)."""
     out: list[tuple[str, str]] = []
     pos, n = 0, len(data)
     while pos < n and len(out) < 100_000:
-        typ = ln = 0
-        for shift in (0, 7):
-            if pos >= n:
-                return out
-            b = data[pos]
-            pos += 1
-            typ |= (b & 0x7F) << shift
-            if not b & 0x80:
-                break
-        for shift in (0, 7, 14, 21):
-            if pos >= n:
-                return out
-            b = data[pos]
-            pos += 1
-            ln |= (b & 0x7F) << shift
-            if not b & 0x80:
-                break
+        header = _record_header(data, pos)
+        if header is None:
+            return out
+        typ, ln, pos, _ = header
         body = data[pos : pos + ln]
         pos += ln
         if typ == 0x9C and len(body) >= 12:
@@ -1208,23 +1217,11 @@ def _xlsb_records(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
             return True
 
         while need(1):
-            typ = ln = 0
-            for shift in (0, 7):
-                if not need(1):
-                    return
-                b = buf[pos]
-                pos += 1
-                typ |= (b & 0x7F) << shift
-                if not b & 0x80:
-                    break
-            for shift in (0, 7, 14, 21):
-                if not need(1):
-                    return
-                b = buf[pos]
-                pos += 1
-                ln |= (b & 0x7F) << shift
-                if not b & 0x80:
-                    break
+            need(6)  # (the longest header; fewer bytes may be left)
+            header = _record_header(buf, pos)
+            if header is None:
+                return
+            typ, ln, pos, _ = header
             take = min(ln, head)
             if not need(take):
                 return
@@ -2386,31 +2383,10 @@ class _Inspector:
                     pos = 0
                     n = len(buf)
                     while True:
-                        # record type and size are 7-bit varints (1-2 and 1-4 bytes)
-                        p = pos
-                        typ = 0
-                        for shift in (0, 7):
-                            if p >= n:
-                                typ = -1
-                                break
-                            b = buf[p]
-                            p += 1
-                            typ |= (b & 0x7F) << shift
-                            if not b & 0x80:
-                                break
-                        if typ < 0:
+                        header = _record_header(buf, pos)
+                        if header is None:
                             break
-                        ln = 0
-                        ok = False
-                        for shift in (0, 7, 14, 21):
-                            if p >= n:
-                                break
-                            b = buf[p]
-                            p += 1
-                            ln |= (b & 0x7F) << shift
-                            if not b & 0x80:
-                                ok = True
-                                break
+                        typ, ln, p, ok = header
                         if typ in (6, 8, 17) and ok and p + 12 <= n:
                             # BrtCellSt, BrtFmlaString, BrtShortSt: the text's length comes
                             # first, so an over-long one is refused before it is buffered
