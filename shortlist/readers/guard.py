@@ -2387,7 +2387,12 @@ class _Inspector:
                         if header is None:
                             break
                         typ, ln, p, ok = header
-                        if typ in (6, 8, 17) and ok and p + 12 <= n:
+                        if not ok:  # (waiting for more would buffer the rest of the part)
+                            self.add(CORRUPT_FILE, f"part {info.filename} holds a record "
+                                     "whose size is not a valid number (more than 4 bytes "
+                                     "long): the file is damaged", sheet=label)
+                            return False
+                        if typ in (6, 8, 17) and p + 12 <= n:
                             # BrtCellSt, BrtFmlaString, BrtShortSt: the text's length comes
                             # first, so an over-long one is refused before it is buffered
                             at = 4 if typ == 17 else 8
@@ -2401,7 +2406,7 @@ class _Inspector:
                                          f"{_hint('max_cell_chars')}", sheet=label,
                                          row=row + 1, column=_col_letters(c))
                                 return False
-                        if not ok or p + ln > n:
+                        if p + ln > n:
                             break
                         if (typ == 7 and ln >= 12) or (typ == 18 and ln >= 8):  # BrtCellIsst
                             at = p + (8 if typ == 7 else 4)

@@ -121,3 +121,12 @@ def test_shared_strings_multiplied_by_references_are_refused(tmp_path: Path) -> 
     short = write_xlsb(tmp_path / "short.xlsb", sheet([isst(j, 1) for j in range(1_000)]),
                        sst(["w" * 10_000, "short"]))
     assert inspect_file(short, Limits(max_expanded_chars=10_000)) == []
+
+
+def test_a_record_size_longer_than_four_bytes_is_refused_as_damaged(tmp_path: Path) -> None:
+    """A size varint that never ends would have the scan wait for the rest of the part;
+    it is a damaged file, said at once."""
+    broken = rec(129) + varint(145) + b"\x80\x80\x80\x80\x01" + bytes(64 * 1024)
+    problems = inspect_file(write_xlsb(tmp_path / "broken.xlsb", broken))
+    assert [p.type for p in problems] == ["corrupt-file"]
+    assert "not a valid number" in problems[0].message and problems[0].sheet == "Applicants"
