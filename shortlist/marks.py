@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .errors import Problem, ShortlistError
+from .errors import Column, Problem, ShortlistError
 from .paths import display_path
 from .ranking import natural_key
 from .readers import BLANK, Applications
@@ -127,9 +127,9 @@ class MarkingSheet:
     assessor: str = ""
     role_id: str | None = None
     scope: Scope = "essentials"
-    #: Criterion id → the column's label ('C "E1 mark"'), for messages.
-    columns: dict[str, str] = field(default_factory=dict)
-    id_column: str = ""
+    #: Criterion id → its column (header and letter), for messages.
+    columns: dict[str, Column] = field(default_factory=dict)
+    id_column: Column | None = None
     rows: list[MarkRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -138,7 +138,7 @@ class MarkingSheet:
         """The assessor's name, or the file's when the Assessor cell was left blank."""
         return self.assessor or Path(self.file).name
 
-    def cell(self, criterion_id: str, row: int) -> tuple[int, str | None]:
+    def cell(self, criterion_id: str, row: int) -> tuple[int, Column | None]:
         return row, self.columns.get(criterion_id)
 
     def to_dict(self) -> dict[str, Any]:
@@ -239,8 +239,8 @@ def _read_labels(out: MarkingSheet, sheet: Sheet, header_index: int, role: Role)
                     out.problems.append(Problem(
                         "bad-value", f"{SCOPE_LABEL} is {_label_value(cells, j)!r}; expected "
                         + " or ".join(repr(t) for t in SCOPE_TEXT.values()), out.file,
-                        sheet.name, sheet.row_number(i),
-                        column_letter(sheet.first_col + j + 1)))
+                        sheet.name, sheet.row_number(i)).at(
+                            Column(None, column_letter(sheet.first_col + j + 1))))
     if out.role_id is not None and out.role_id != role.id:
         out.problems.append(Problem(
             "wrong-role", f"is a marking sheet for role {out.role_id!r}; expected role "
@@ -259,14 +259,13 @@ def _read_rows(out: MarkingSheet, sheet: Sheet, header_index: int, role: Role) -
     marked_ids = ", ".join(c.id for c in marked_criteria(role))
     example = next((c.id for c in marked_criteria(role)), "E1")
 
-    def label(j: int) -> str:
-        text = cell_text(header[j]).strip()
-        if sheet.lines is not None:
-            return f'"{text}"'
-        return f'{column_letter(sheet.first_col + j)} "{text}"'
+    def label(j: int) -> Column:
+        text = cell_text(header[j]).strip() or None
+        return Column(text, None if sheet.lines is not None else
+                      column_letter(sheet.first_col + j))
 
-    def problem(type_: str, message: str, row: int, column: str | None) -> None:
-        out.problems.append(Problem(type_, message, out.file, sheet.name, row, column))
+    def problem(type_: str, message: str, row: int, column: Column | None) -> None:
+        out.problems.append(Problem(type_, message, out.file, sheet.name, row).at(column))
 
     id_col: int | None = None
     comment_col: int | None = None
@@ -290,7 +289,7 @@ def _read_rows(out: MarkingSheet, sheet: Sheet, header_index: int, role: Role) -
             elif cid in crit_cols.values():
                 first = next(k for k, v in crit_cols.items() if v == cid)
                 problem("ambiguous-column", f"is a second column for criterion {cid} (the "
-                        f"first is {label(first)}); expected one column per criterion",
+                        f"first is {label(first).label}); expected one column per criterion",
                         header_row, label(j))
             else:
                 crit_cols[j] = cid
@@ -586,8 +585,8 @@ def match_marks(apps: Applications, sheets: Sequence[MarkingSheet],
                 problems.append(Problem(
                     "unknown-applicant", f"applicant id {r.applicant_id!r} is not in the "
                     f"applications ({n} read from {', '.join(files) or 'no files'}); expected "
-                    f"an id from the inputs (e.g. {sample})", s.file, s.sheet, r.row,
-                    s.id_column))
+                    f"an id from the inputs (e.g. {sample})", s.file, s.sheet,
+                    r.row).at(s.id_column))
                 continue
             for i in hits:
                 if listed is not None:
@@ -600,13 +599,14 @@ def match_marks(apps: Applications, sheets: Sequence[MarkingSheet],
                         problems.append(Problem(
                             "not-applicable", f"{cid} does not apply to applicant "
                             f"{r.applicant_id} ({cond}), so it is not marked; expected a "
-                            f"blank cell or {DOES_NOT_APPLY!r}", s.file, s.sheet, row, column))
+                            f"blank cell or {DOES_NOT_APPLY!r}", s.file, s.sheet,
+                            row).at(column))
                         continue
                     if level == NOT_APPLICABLE and applies[cid][i]:
                         problems.append(Problem(
                             "missing-mark", f"{cid} says {DOES_NOT_APPLY!r}, but it applies "
                             f"to applicant {r.applicant_id}; expected a mark, one of "
-                            f"{c.scale.accepted()}", s.file, s.sheet, row, column))
+                            f"{c.scale.accepted()}", s.file, s.sheet, row).at(column))
                         continue
                     if level >= 0:
                         target = levels[cid]

@@ -191,8 +191,8 @@ def test_a_filled_template_reads_back(four: Sift, role: Role, tmp_path: Path) ->
     assert read.problems == []
     assert (read.file, read.sheet, read.assessor, read.role_id, read.scope) == \
         (str(path), "Marks", "Ann Assessor", "test-ds", "essentials")
-    assert read.columns == {"E1": 'B "E1 mark"', "E2": 'C "E2 mark"', "D1": 'D "D1 mark"',
-                            "D2": 'E "D2 mark"'}
+    assert {cid: c.label for cid, c in read.columns.items()} == {
+        "E1": 'B "E1 mark"', "E2": 'C "E2 mark"', "D1": 'D "D1 mark"', "D2": 'E "D2 mark"'}
     by_id = {r.applicant_id: r for r in read.rows}
     assert by_id["A2"].marks == {"E1": 3, "E2": 2, "D1": 0, "D2": 1}
     assert by_id["A2"].row == 8
@@ -263,6 +263,8 @@ def test_unknown_mark_is_located_with_what_is_accepted(apps: Applications,
         load_panel(apps, [path])
     p = _only(exc, "unknown-mark")
     assert (p.sheet, p.row, p.column) == ("Marks", 7, 'C "E2 mark"')
+    # in JSON, as for applications: the header as written, and the letter
+    assert (p.to_dict()["column"], p.to_dict()["column_letter"]) == ("E2 mark", "C")
     assert p.message == ("E2 mark 'Superb' is not on the grade scale; expected one of "
                          '"Poor" (0), "Fair" (1), "Good" (3), "Excellent" (5); also "ok"')
 
