@@ -323,6 +323,24 @@ def test_numbers_stored_as_text_and_as_numbers(role: Role, tmp_path: Path) -> No
     assert column(apps, "level:E1") == [LEVEL_SUBSTANTIAL] * 3
 
 
+@pytest.mark.parametrize("odd_one", [None, True])
+def test_a_column_of_point_values_mixing_numbers_and_text(role: Role, tmp_path: Path,
+                                                          odd_one: Any) -> None:
+    """E2's points are 0, 1, 3, 5: 0 is a rating, not a blank; 3, 3.0 and "3" are one; a
+    value not on the scale is reported at its own cell, in whatever form it was typed. (A
+    true/false cell in the column takes the cell-by-cell path: the result is the same.)"""
+    ratings = [0, 0.0, "0", 3, 3.0, " 3 ", 5, 2.0, None, "Good"]
+    people = [passing(f"A{k}", E2=r) for k, r in enumerate(ratings)]
+    if odd_one is not None:
+        people.append(passing("B1", E2=odd_one))
+    apps = read(role, write_applicants(tmp_path / "a.xlsx", people))
+    assert column(apps, "level:E2")[:len(ratings)] == [0, 0, 0, 2, 2, 2, 3, -1, -1, 2]
+    unknown = [p for p in errors(apps) if p.type == "unknown-rating"]
+    assert [p.message.split(" is not")[0] for p in unknown] == \
+        ["E2 rating '2'"] + (["E2 rating 'TRUE'"] if odd_one is not None else [])
+    assert unknown[0].row == 9  # A7, below the header row
+
+
 def test_ids_and_values_are_trimmed(role: Role, tmp_path: Path) -> None:
     apps = read(role, write_applicants(tmp_path / "a.csv", [
         passing("  A1 ", "  Ann   Smith ", rank=" sergeant ")]))

@@ -21,7 +21,8 @@ from .cells import CellError, cell_text, rating_key, shorten
 
 BLANK = -1  # level index of a blank rating
 UNKNOWN = -2  # (while reading) a rating that is not on the criterion's scale
-_TEXT_OR_BLANK = {str, type(None)}
+#: Rating cells whose equal values are one rating (not so True and 1: see `_any_levels`).
+_PLAIN_RATINGS = {str, int, float, type(None)}
 
 
 class _Rows:
@@ -41,8 +42,9 @@ class _Rows:
         return out
 
     def missing(self, key: str) -> np.ndarray:
-        return np.fromiter((key not in b.values for b in self.blocks for _ in range(len(b))),
-                           dtype=bool, count=self.n)
+        """For each applicant, whether its block has no column (or form entry) for `key`."""
+        return np.repeat(np.array([key not in b.values for b in self.blocks], dtype=bool),
+                         [len(b) for b in self.blocks])
 
     def problem(self, k: int, type_: str, message: str, key: str) -> Problem:
         b, i = self.owner[k]
@@ -123,8 +125,8 @@ def assemble_part(role: Role, blocks: list[Block]) -> Part:
         key = rating_key_of(c.id)
         unreadable = rows.missing(key)
         values = rows.values(key)
-        if set(map(type, values)) <= _TEXT_OR_BLANK:  # nearly always
-            levels = _text_levels(rows, c, values, errors, unreadable)
+        if set(map(type, values)) <= _PLAIN_RATINGS:  # nearly always
+            levels = _plain_levels(rows, c, values, errors, unreadable)
         else:
             levels = _any_levels(rows, c, values, errors, unreadable)
         columns[f"level:{c.id}"] = levels
@@ -143,10 +145,11 @@ def assemble_part(role: Role, blocks: list[Block]) -> Part:
     return Part(blocks, columns, errors, warnings, id_errors_at)
 
 
-def _text_levels(rows: _Rows, c: Criterion, values: list[str | None],
-                 errors: list[list[Problem]], unreadable: np.ndarray) -> np.ndarray:
-    """The level index of each rating in `values`, all text or blank: each spelling is
-    looked up once. Ratings not on the scale are reported, and marked `unreadable`."""
+def _plain_levels(rows: _Rows, c: Criterion, values: list[str | float | None],
+                  errors: list[list[Problem]], unreadable: np.ndarray) -> np.ndarray:
+    """The level index of each rating in `values`, all text, numbers or blank: each value is
+    looked up once (3 and 3.0 are one rating, as their text is). Ratings not on the scale are
+    reported, and marked `unreadable`."""
     lookup = c.scale.lookup()
     found = {v: _level(v, lookup) for v in set(values)}
     levels = np.fromiter(map(found.__getitem__, values), dtype=np.int16, count=rows.n)
@@ -159,7 +162,7 @@ def _text_levels(rows: _Rows, c: Criterion, values: list[str | None],
 
 def _any_levels(rows: _Rows, c: Criterion, values: list[Any], errors: list[list[Problem]],
                 unreadable: np.ndarray) -> np.ndarray:
-    """`_text_levels` for ratings of any type of cell: numbers, true/false, error values."""
+    """`_plain_levels` for ratings of any type of cell: true/false, dates, error values."""
     lookup = c.scale.lookup()
     levels = np.full(rows.n, BLANK, dtype=np.int16)
     keys: dict[tuple[type, Any], str] = {}
@@ -188,9 +191,9 @@ def _any_levels(rows: _Rows, c: Criterion, values: list[Any], errors: list[list[
     return levels
 
 
-def _level(value: str | None, lookup: dict[str, int]) -> int:
-    """A text rating's level index: BLANK for a blank cell, UNKNOWN if not on the scale."""
-    norm = rating_key(value) if value else ""
+def _level(value: str | float | None, lookup: dict[str, int]) -> int:
+    """A rating's level index: BLANK for a blank cell, UNKNOWN if not on the scale."""
+    norm = "" if value is None or value == "" else rating_key(value)
     if not norm:
         return BLANK
     return lookup.get(norm, UNKNOWN)
