@@ -50,12 +50,9 @@ class ColumnMatcher:
 
     def __init__(self, role: Role):
         self.role = role
-        self.field_headers: dict[str, str] = {}
-        self.primary_headers: set[str] = set()  # a field's own name or label (not an alias)
-        for f in role.fields:
-            for h in f.headers():
-                self.field_headers[h] = f.name
-            self.primary_headers |= {normalise_header(f.name), normalise_header(f.label)}
+        self.field_headers = role.field_headers
+        # a field's own name or label (not an alias)
+        self.primary_headers = {normalise_header(n) for f in role.fields for n in (f.name, f.label)}
         by_length = sorted((c.id for c in role.criteria), key=len, reverse=True)
         self.ids = [(cid, normalise_header(cid)) for cid in by_length]
         self.texts = {normalise_header(c.text): c.id for c in role.criteria}
