@@ -165,10 +165,8 @@ def _any_levels(rows: _Rows, c: Criterion, values: list[Any], errors: list[list[
     """`_plain_levels` for ratings of any type of cell: true/false, dates, error values."""
     lookup = c.scale.lookup()
     levels = np.full(rows.n, BLANK, dtype=np.int16)
-    keys: dict[tuple[type, Any], str] = {}
+    found: dict[tuple[type, Any], int] = {}  # (1, 1.0 and True are equal, not one rating)
     for k, value in enumerate(values):
-        if value is None or value == "":
-            continue
         if type(value) is CellError:
             errors[k].append(rows.problem(
                 k, "error-cell", f"{c.id} rating is {value.describe()}, not a rating; "
@@ -176,14 +174,11 @@ def _any_levels(rows: _Rows, c: Criterion, values: list[Any], errors: list[list[
                 "the rating)", rating_key_of(c.id)))
             unreadable[k] = True
             continue
-        memo = (type(value), value)  # (1, 1.0 and True are equal keys, but not one rating)
-        norm = keys.get(memo)
-        if norm is None:
-            norm = keys[memo] = rating_key(value)
-        if not norm:
-            continue
-        level = lookup.get(norm)
+        memo = (type(value), value)
+        level = found.get(memo)
         if level is None:
+            level = found[memo] = _level(value, lookup)
+        if level == UNKNOWN:
             errors[k].append(_unknown_rating(rows, k, c, value))
             unreadable[k] = True
         else:
@@ -191,7 +186,7 @@ def _any_levels(rows: _Rows, c: Criterion, values: list[Any], errors: list[list[
     return levels
 
 
-def _level(value: str | float | None, lookup: dict[str, int]) -> int:
+def _level(value: Any, lookup: dict[str, int]) -> int:
     """A rating's level index: BLANK for a blank cell, UNKNOWN if not on the scale."""
     norm = "" if value is None or value == "" else rating_key(value)
     if not norm:
