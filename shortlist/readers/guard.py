@@ -730,11 +730,17 @@ def _office_document_target(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInf
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError,
             NotImplementedError):
         return ""
-    for attrs in _REL_RE.findall(data):
-        typ = _attr(attrs, b"Type") or ""
+    target = _office_document(data)
+    return _join_target("", target).lower() if target is not None else ""
+
+
+def _office_document(rels: bytes) -> str | None:
+    """The Target of the officeDocument relationship in a package's ``_rels/.rels`` ('' if
+    it names none); None if there is no such relationship."""
+    for _rid, typ, target, _mode in _relationships(rels):
         if typ.endswith("/officeDocument"):
-            return _join_target("", _attr(attrs, b"Target") or "").lower()
-    return ""
+            return target or ""
+    return None
 
 
 _REL_RE = re.compile(rb"<(?:[\w.\-]+:)?Relationship\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
@@ -889,12 +895,6 @@ def _read_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
     with zf.open(info) if data is None else io.BytesIO(data) as fh:
         while chunk := fh.read(_CHUNK):
             yield chunk
-
-
-def _part_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
-                 data: bytes | None = None) -> Iterator[bytes]:
-    """Decoded chunks of a part (from `data` if it was already read whole)."""
-    return _decoded_chunks(zf, info, data)
 
 
 def _pieces(chunks: Iterator[bytes], flush_at: int) -> Iterator[bytes]:
@@ -1965,11 +1965,9 @@ class _Inspector:
 
         wb_part = "xl/workbook.xml"
         rels = self.read_small(zf, first("_rels/.rels"))
-        if rels is not None:
-            for _rid, typ, target, _mode in _relationships(rels):
-                if typ.endswith("/officeDocument"):
-                    wb_part = _join_target("", target or wb_part).lower()
-                    break
+        target = _office_document(rels) if rels is not None else None
+        if target is not None:
+            wb_part = _join_target("", target or wb_part).lower()
         if wb_part not in by_lower and "xl/workbook.bin" in by_lower:
             wb_part = "xl/workbook.bin"
         base = posixpath.dirname(wb_part)
@@ -2037,7 +2035,7 @@ class _Inspector:
         found: array[int] | None = array("Q") if lengths else None
         open_text = False
         try:
-            for piece in _pieces(_part_chunks(zf, info, data), 2 * _CHUNK):
+            for piece in _pieces(_decoded_chunks(zf, info, data), 2 * _CHUNK):
                 parts = split.split(piece)
                 if found is not None and open_len >= 0 and not open_text:
                     open_text = has_text.search(parts[0]) is not None
@@ -2086,7 +2084,7 @@ class _Inspector:
         pending = b""
         started = False  # the text before the first <si> is the table's header
         try:
-            for piece in _pieces(_part_chunks(zf, info), 2 * _CHUNK):
+            for piece in _pieces(_decoded_chunks(zf, info), 2 * _CHUNK):
                 parts = split.split(pending + piece)
                 pending = parts.pop()
                 if not started and parts:
@@ -2121,7 +2119,7 @@ class _Inspector:
         total = 0
         for info in sheets:
             try:
-                for piece in _pieces(_part_chunks(zf, info), 2 * _CHUNK):
+                for piece in _pieces(_decoded_chunks(zf, info), 2 * _CHUNK):
                     refs = _S_REF.findall(piece)
                     unmatched = len(_T_S.findall(piece)) - len(refs)
                     try:
@@ -2182,7 +2180,7 @@ class _Inspector:
         col_idx = 0  # calamine's 0-based column index for the next cell without r=
         row_last = 0  # 1-based column of the last non-empty r-less cell in the current row
         cells = 0  # cells that may reference a shared string
-        for piece in _pieces(_part_chunks(zf, info, self._whole.get(id(info))), 2 * _CHUNK):
+        for piece in _pieces(_decoded_chunks(zf, info, self._whole.get(id(info))), 2 * _CHUNK):
             if runs.check(piece):
                 chars, start, _ = runs.found or (0, 0, 0)
                 near = list(re.finditer(rb'\sr\s*=\s*["\']([A-Za-z]+)(\d+)["\']',
@@ -2474,7 +2472,7 @@ class _Inspector:
             return
         scan = _OdsScan(self, info)
         try:
-            scan.run(_pieces(_part_chunks(zf, info), 2 * _CHUNK))
+            scan.run(_pieces(_decoded_chunks(zf, info), 2 * _CHUNK))
             if scan.hidden_markup:
                 self.check_well_formed(zf, info)
         except _READ_ERRORS as exc:
@@ -2507,7 +2505,7 @@ class _Inspector:
         parser.StartElementHandler = start
         parser.EndElementHandler = end
         try:
-            for chunk in _part_chunks(zf, info):
+            for chunk in _decoded_chunks(zf, info):
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
         except _Broken as exc:
